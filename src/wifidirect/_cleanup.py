@@ -1,0 +1,103 @@
+"""Deferred cleanup and interpreter exit.
+
+Native closes requested from places where a native call is not allowed or not safe, namely
+garbage-collection finalizers (which may run on a completion-callback thread, or while the same
+thread holds a client's lock) and completions nobody will collect, run on one daemon thread,
+``wifidirect-cleanup``, in submission order.
+
+At interpreter exit (``atexit``, like sounddevice's hook) every client still open is closed:
+its pending opens are cancelled and their callbacks awaited, sessions and handle closed. After
+that no native work of ours can call back into the interpreter while it finalizes.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import threading
+from typing import Any, Callable, Optional, Protocol
+
+__all__ = ["drain", "register_client", "shutdown", "submit", "unregister_client"]
+
+log = logging.getLogger("wifidirect")
+
+
+class _Closable(Protocol):
+    def close_at_exit(self) -> None: ...
+
+
+_jobs: queue.SimpleQueue[Optional[tuple[Callable[..., Any], tuple[Any, ...]]]] = (
+    queue.SimpleQueue()
+)
+_thread_lock = threading.Lock()
+_thread: Optional[threading.Thread] = None
+_live_lock = threading.Lock()
+_live: dict[int, _Closable] = {}
+_exiting = False
+
+
+def submit(job: Callable[..., Any], *args: Any) -> None:
+    """Run ``job(*args)`` on the cleanup thread (started on first use)."""
+    global _thread
+    _jobs.put((job, args))
+    if _thread is None:
+        with _thread_lock:
+            if _thread is None:
+                _thread = threading.Thread(target=_run, name="wifidirect-cleanup", daemon=True)
+                _thread.start()
+
+
+def _run() -> None:
+    while True:
+        item = _jobs.get()
+        if item is None:
+            continue
+        job, args = item
+        try:
+            job(*args)
+        except BaseException:
+            log.exception("wifidirect cleanup job %r failed", job)
+
+
+def drain(timeout: float = 10.0) -> bool:
+    """Wait until every job submitted so far has run; ``False`` after ``timeout`` seconds."""
+    if _thread is None or threading.current_thread() is _thread:
+        return True
+    done = threading.Event()
+    submit(done.set)
+    return done.wait(timeout)
+
+
+def register_client(key: int, client: _Closable) -> None:
+    """Track an open client so that interpreter exit closes it."""
+    with _live_lock:
+        _live[key] = client
+
+
+def unregister_client(key: int) -> None:
+    """Forget a closed client."""
+    with _live_lock:
+        _live.pop(key, None)
+
+
+def shutdown() -> None:
+    """Close every open client, then finish queued cleanup. Registered with ``atexit``."""
+    global _exiting
+    _exiting = True
+    with _live_lock:
+        clients = list(_live.values())
+    for client in clients:
+        try:
+            client.close_at_exit()
+        except BaseException:
+            log.exception("closing %r at exit failed", client)
+    drain()
+
+
+def exiting() -> bool:
+    """Whether interpreter-exit cleanup has started."""
+    return _exiting
+
+
+atexit.register(shutdown)

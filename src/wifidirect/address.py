@@ -1,0 +1,85 @@
+"""MacAddress: a validated, immutable 48-bit device address."""
+
+from __future__ import annotations
+
+import re
+from typing import Union
+
+__all__ = ["AddressLike", "MacAddress"]
+
+_SEPARATED = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
+_BARE = re.compile(r"[0-9A-Fa-f]{12}")
+
+
+class MacAddress:
+    """A Wi-Fi Direct device address (six bytes).
+
+    Accepts ``"aa:bb:cc:dd:ee:ff"``, ``"AA-BB-CC-DD-EE-FF"``, ``"aabbccddeeff"`` (any case),
+    six bytes (``bytes``, ``bytearray`` or ``memoryview``), or another ``MacAddress``.
+    Anything else raises ``ValueError`` (a malformed value) or ``TypeError`` (a wrong type),
+    naming the value. ``str()`` gives the lower-case colon form; instances are hashable and
+    compare equal by value.
+    """
+
+    __slots__ = ("_packed",)
+    _packed: bytes
+
+    def __new__(cls, value: AddressLike) -> MacAddress:
+        if isinstance(value, MacAddress):
+            return value
+        self = object.__new__(cls)
+        object.__setattr__(self, "_packed", _parse(value))
+        return self
+
+    def __bytes__(self) -> bytes:
+        return self._packed
+
+    @property
+    def packed(self) -> bytes:
+        """The six address bytes."""
+        return self._packed
+
+    def __str__(self) -> str:
+        return ":".join(f"{b:02x}" for b in self._packed)
+
+    def __repr__(self) -> str:
+        return f"MacAddress({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MacAddress):
+            return self._packed == other._packed
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((MacAddress, self._packed))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("MacAddress is immutable")
+
+    def __reduce__(self) -> tuple[type[MacAddress], tuple[bytes]]:
+        return (MacAddress, (self._packed,))
+
+
+#: What every public function accepts as a device address.
+AddressLike = Union[MacAddress, str, bytes, bytearray, memoryview]
+
+
+def _parse(value: object) -> bytes:
+    if isinstance(value, str):
+        text = value
+        if _SEPARATED.fullmatch(text):
+            return bytes.fromhex(text.replace(text[2], ""))
+        if _BARE.fullmatch(text):
+            return bytes.fromhex(text)
+        raise ValueError(
+            f"invalid MAC address {value!r}: expected six hex pairs like "
+            "'aa:bb:cc:dd:ee:ff', 'AA-BB-CC-DD-EE-FF' or 'aabbccddeeff'"
+        )
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        packed = bytes(value)
+        if len(packed) != 6:
+            raise ValueError(f"invalid MAC address {value!r}: expected 6 bytes, got {len(packed)}")
+        return packed
+    raise TypeError(
+        f"MAC address must be a str, 6 bytes or MacAddress, not {type(value).__name__}: {value!r}"
+    )

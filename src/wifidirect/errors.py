@@ -1,0 +1,202 @@
+"""Exceptions: Win32 error codes mapped to typed Python exceptions.
+
+Every failing native call goes through :func:`check` (one place maps codes to classes, like
+pygit2's ``check_error``). A failed *completion* of an open (the callback reported an error)
+raises :class:`OpenSessionError`, which also carries the reason code; when its code has a
+class of its own, the exception is an instance of both (``except ServiceNotActiveError``
+catches a synchronous refusal and a failed completion alike).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Optional
+
+__all__ = [
+    "ERROR_NAMES",
+    "ClosedError",
+    "InvalidHandleError",
+    "InvalidParameterError",
+    "InvalidStateError",
+    "NotEnoughMemoryError",
+    "OpenSessionError",
+    "ServiceNotActiveError",
+    "SessionLimitError",
+    "WFDError",
+    "check",
+    "open_session_error",
+    "error_name",
+]
+
+#: Win32 / RPC codes that this API documents or the simulator uses, by value (winerror.h).
+ERROR_NAMES: dict[int, str] = {
+    0: "ERROR_SUCCESS",
+    5: "ERROR_ACCESS_DENIED",
+    6: "ERROR_INVALID_HANDLE",
+    8: "ERROR_NOT_ENOUGH_MEMORY",
+    50: "ERROR_NOT_SUPPORTED",
+    87: "ERROR_INVALID_PARAMETER",
+    1062: "ERROR_SERVICE_NOT_ACTIVE",
+    1131: "ERROR_POSSIBLE_DEADLOCK",
+    1168: "ERROR_NOT_FOUND",
+    1220: "ERROR_REMOTE_SESSION_LIMIT_EXCEEDED",
+    1223: "ERROR_CANCELLED",
+    1244: "ERROR_NOT_AUTHENTICATED",
+    1460: "ERROR_TIMEOUT",
+    1722: "RPC_S_SERVER_UNAVAILABLE",
+    1726: "RPC_S_CALL_FAILED",
+    1727: "RPC_S_CALL_FAILED_DNE",
+    5023: "ERROR_INVALID_STATE",
+}
+
+
+def error_name(code: int) -> str:
+    """The symbolic name of a Win32 code, e.g. ``error_name(6) == "ERROR_INVALID_HANDLE"``.
+
+    Codes without a known name are shown as ``"WIN32_ERROR_<code>"``.
+    """
+    return ERROR_NAMES.get(code, f"WIN32_ERROR_{code}")
+
+
+class WFDError(OSError):
+    """A Wi-Fi Direct call failed with a Win32 error code.
+
+    Attributes:
+        winerror: the Win32 error code (an ``int``).
+        function: the name of the native function that failed, e.g. ``"WFDOpenHandle"``.
+    """
+
+    #: The Win32 code a subclass stands for (``None`` on the base class).
+    code: ClassVar[Optional[int]] = None
+
+    winerror: int
+    function: str
+
+    def __init__(self, winerror: int, function: str, detail: str = "") -> None:
+        message = f"{function} failed: {error_name(winerror)} ({winerror})"
+        if detail:
+            message = f"{message}: {detail}"
+        super().__init__(message)
+        self.winerror = winerror
+        self.function = function
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), self.winerror, self.function, str(self)))
+
+
+def _rebuild(cls: type[WFDError], winerror: int, function: str, message: str) -> WFDError:
+    error = cls.__new__(cls)
+    OSError.__init__(error, message)
+    error.winerror = winerror
+    error.function = function
+    return error
+
+
+class InvalidHandleError(WFDError):
+    """ERROR_INVALID_HANDLE (6): the handle is not in the service's handle table."""
+
+    code = 6
+
+
+class NotEnoughMemoryError(WFDError):
+    """ERROR_NOT_ENOUGH_MEMORY (8): the service could not allocate memory."""
+
+    code = 8
+
+
+class InvalidParameterError(WFDError):
+    """ERROR_INVALID_PARAMETER (87): a required argument was missing or wrong."""
+
+    code = 87
+
+
+class ServiceNotActiveError(WFDError):
+    """ERROR_SERVICE_NOT_ACTIVE (1062): the WLAN AutoConfig service is not running."""
+
+    code = 1062
+
+
+class SessionLimitError(WFDError):
+    """ERROR_REMOTE_SESSION_LIMIT_EXCEEDED (1220): too many client handles are open."""
+
+    code = 1220
+
+
+class InvalidStateError(WFDError):
+    """ERROR_INVALID_STATE (5023): Wi-Fi Direct is disabled by group policy."""
+
+    code = 5023
+
+
+class OpenSessionError(WFDError):
+    """An open completed with an error: the completion callback reported ``winerror``.
+
+    Attributes:
+        reason_code: the callback's ``dwReasonCode`` (more detail on the failure).
+        address: the device address the open was for, as a string.
+    """
+
+    reason_code: int
+    address: str
+
+    def __init__(self, winerror: int, reason_code: int, address: str) -> None:
+        super().__init__(
+            winerror, "WFDStartOpenSession", f"open to {address} failed, reason code {reason_code}"
+        )
+        self.reason_code = reason_code
+        self.address = address
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_open, (type(self), self.winerror, self.reason_code, self.address))
+
+
+def _rebuild_open(
+    cls: type[OpenSessionError], winerror: int, reason_code: int, address: str
+) -> OpenSessionError:
+    return cls(winerror, reason_code, address)
+
+
+class ClosedError(ValueError):
+    """The client or session was already closed; no native call was made.
+
+    A ``ValueError``, like the error for I/O on a closed file.
+    """
+
+
+_BY_CODE: dict[int, type[WFDError]] = {
+    cls.code: cls
+    for cls in (
+        InvalidHandleError,
+        NotEnoughMemoryError,
+        InvalidParameterError,
+        ServiceNotActiveError,
+        SessionLimitError,
+        InvalidStateError,
+    )
+    if cls.code is not None
+}
+
+def check(code: int, function: str) -> None:
+    """Raise the exception for Win32 ``code`` returned by ``function``; nothing for success."""
+    if code:
+        raise _BY_CODE.get(code, WFDError)(code, function)
+
+
+class ServiceNotActiveOpenSessionError(OpenSessionError, ServiceNotActiveError):
+    """An open completed with ERROR_SERVICE_NOT_ACTIVE: the service stopped while pending."""
+
+
+class InvalidStateOpenSessionError(OpenSessionError, InvalidStateError):
+    """An open completed with ERROR_INVALID_STATE: group policy disabled Wi-Fi Direct."""
+
+
+#: The completion codes Microsoft documents for the callback, with a class of their own.
+_OPEN_BY_CODE: dict[int, type[OpenSessionError]] = {
+    1062: ServiceNotActiveOpenSessionError,
+    5023: InvalidStateOpenSessionError,
+}
+
+
+def open_session_error(winerror: int, reason_code: int, address: str) -> OpenSessionError:
+    """The exception for a failed completion: an :class:`OpenSessionError`, which for the codes
+    documented for the callback is also an instance of the code's own class."""
+    return _OPEN_BY_CODE.get(winerror, OpenSessionError)(winerror, reason_code, address)

@@ -16,6 +16,7 @@ in place or only writes the generated C (used by the Windows cross-build tooling
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
@@ -61,20 +62,24 @@ def read_cdef(names: tuple[str, ...], windows: bool) -> str:
 def preamble(windows: bool, with_sim: bool) -> str:
     """The C placed before cffi's generated code: the same headers, compiled for real."""
     version = package_version()
-    lines = ["#define WIN32_LEAN_AND_MEAN", "#include <windows.h>"] if windows else [
-        "#include <stdint.h>",
-        "#ifndef __stdcall",
-        "#define __stdcall", "#endif",  # cffi writes __stdcall for WINAPI functions
-        "#ifndef WINAPI",
-        "#define WINAPI", "#endif",
-        '#include "wfd_types_posix.h"',
-    ]
+    lines = (
+        ["#define WIN32_LEAN_AND_MEAN", "#include <windows.h>"]
+        if windows
+        else [
+            "#include <stdint.h>",
+            "#ifndef __stdcall",
+            "#define __stdcall",
+            "#endif",  # cffi writes __stdcall for WINAPI functions
+            "#ifndef WINAPI",
+            "#define WINAPI",
+            "#endif",
+            '#include "wfd_types_posix.h"',
+        ]
+    )
     lines.append('#include "wfd.h"')
     if with_sim:
         lines.append('#include "wfdsim.h"')
-    lines.append(
-        f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}'
-    )
+    lines.append(f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}')
     return "\n".join(lines) + "\n"
 
 
@@ -123,8 +128,6 @@ wlanapi_ffi = build_wlanapi() if sys.platform == "win32" else None
 
 def main(argv: list[str]) -> int:
     """Build in place, or with ``--emit-c DIR`` write the generated C for a cross-build."""
-    import argparse
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", choices=("sim", "wlanapi"))
     parser.add_argument("--emit-c", metavar="DIR", help="only write the generated C source here")

@@ -10,6 +10,7 @@ import pytest
 
 from wifidirect import sim
 
+
 @pytest.fixture(autouse=True)
 def _simulator_contract() -> Iterator[None]:
     sim.reset()

@@ -11,9 +11,16 @@ from wifidirect import MacAddress
 
 @pytest.mark.parametrize(
     "text",
-    ["aa:bb:cc:dd:ee:ff", "AA:BB:CC:DD:EE:FF", "AA-BB-CC-DD-EE-FF", "aabbccddeeff",
-     "AaBbCcDdEeFf", b"\xaa\xbb\xcc\xdd\xee\xff", bytearray(b"\xaa\xbb\xcc\xdd\xee\xff"),
-     memoryview(b"\xaa\xbb\xcc\xdd\xee\xff")],
+    [
+        "aa:bb:cc:dd:ee:ff",
+        "AA:BB:CC:DD:EE:FF",
+        "AA-BB-CC-DD-EE-FF",
+        "aabbccddeeff",
+        "AaBbCcDdEeFf",
+        b"\xaa\xbb\xcc\xdd\xee\xff",
+        bytearray(b"\xaa\xbb\xcc\xdd\xee\xff"),
+        memoryview(b"\xaa\xbb\xcc\xdd\xee\xff"),
+    ],
 )
 def test_accepted_forms_all_mean_the_same_address(text: object) -> None:
     mac = MacAddress(text)  # type: ignore[arg-type]
@@ -42,9 +49,23 @@ def test_immutable() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["", "aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee:ff:00", "aa:bb-cc:dd:ee:ff", "gg:bb:cc:dd:ee:ff",
-     "aabbccddeef", "aabbccddeeff0", " aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee:ff\n", "a:b:c:d:e:f",
-     "aa::bb:cc:dd:ee:ff", "ａａ:bb:cc:dd:ee:ff", b"\x00" * 5, b"\x00" * 7, b""],
+    [
+        "",
+        "aa:bb:cc:dd:ee",
+        "aa:bb:cc:dd:ee:ff:00",
+        "aa:bb-cc:dd:ee:ff",
+        "gg:bb:cc:dd:ee:ff",
+        "aabbccddeef",
+        "aabbccddeeff0",
+        " aa:bb:cc:dd:ee:ff",
+        "aa:bb:cc:dd:ee:ff\n",
+        "a:b:c:d:e:f",
+        "aa::bb:cc:dd:ee:ff",
+        "ａａ:bb:cc:dd:ee:ff",
+        b"\x00" * 5,
+        b"\x00" * 7,
+        b"",
+    ],
 )
 def test_malformed_values_raise_value_error_naming_them(bad: object) -> None:
     with pytest.raises(ValueError) as info:

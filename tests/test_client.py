@@ -115,11 +115,13 @@ def test_concurrent_close_makes_one_native_call() -> None:
         sessions = [client.open_session_sync(TV) for _ in range(2)]
         barrier = threading.Barrier(6)
 
-        def closer(target: object = client) -> None:
+        def closer(target: object = client, barrier: threading.Barrier = barrier) -> None:
             barrier.wait()
             target.close()  # type: ignore[attr-defined]
 
-        def session_closer(s: wifidirect.Session = sessions[0]) -> None:
+        def session_closer(
+            s: wifidirect.Session = sessions[0], barrier: threading.Barrier = barrier
+        ) -> None:
             barrier.wait()
             s.close()
 

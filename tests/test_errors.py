@@ -12,9 +12,14 @@ from wifidirect.errors import check, open_session_error
 
 @pytest.mark.parametrize(
     ("code", "cls"),
-    [(6, wifidirect.InvalidHandleError), (8, wifidirect.NotEnoughMemoryError),
-     (87, wifidirect.InvalidParameterError), (1062, wifidirect.ServiceNotActiveError),
-     (1220, wifidirect.SessionLimitError), (5023, wifidirect.InvalidStateError)],
+    [
+        (6, wifidirect.InvalidHandleError),
+        (8, wifidirect.NotEnoughMemoryError),
+        (87, wifidirect.InvalidParameterError),
+        (1062, wifidirect.ServiceNotActiveError),
+        (1220, wifidirect.SessionLimitError),
+        (5023, wifidirect.InvalidStateError),
+    ],
 )
 def test_documented_codes_map_to_their_class(code: int, cls: type) -> None:
     with pytest.raises(cls) as info:
@@ -50,8 +55,11 @@ def test_completion_errors_carry_reason_and_documented_class() -> None:
 
 
 def test_exceptions_pickle() -> None:
-    for err in (wifidirect.InvalidHandleError(6, "WFDCloseHandle"),
-                open_session_error(1062, 5, "a"), open_session_error(1460, 9, "b")):
+    for err in (
+        wifidirect.InvalidHandleError(6, "WFDCloseHandle"),
+        open_session_error(1062, 5, "a"),
+        open_session_error(1460, 9, "b"),
+    ):
         copy = pickle.loads(pickle.dumps(err))
         assert type(copy) is type(err) and str(copy) == str(err)
         assert copy.winerror == err.winerror and copy.function == err.function

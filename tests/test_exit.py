@@ -71,13 +71,23 @@ def test_exit_is_clean(name: str) -> None:
     code = PRELUDE + textwrap.dedent(SCRIPTS[name])
     for _ in range(3):
         proc = subprocess.run(
-            [sys.executable, "-X", "dev", "-c", code], capture_output=True, text=True, timeout=30
+            [sys.executable, "-X", "dev", "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
         )
         assert proc.returncode == EXPECTED_STATUS.get(name, 0), proc.stderr
         stderr = proc.stderr
         if name == "user_error_after_a_completion":
             assert "KeyError: 'user bug'" in stderr
             stderr = stderr[: stderr.index("Traceback")]
-        for bad in ("Fatal Python error", "Exception ignored", "shutdown", "Segmentation",
-                    "Traceback", "Task was destroyed"):
+        for bad in (
+            "Fatal Python error",
+            "Exception ignored",
+            "shutdown",
+            "Segmentation",
+            "Traceback",
+            "Task was destroyed",
+        ):
             assert bad not in stderr, stderr

@@ -58,8 +58,11 @@ def test_each_open_gets_a_fresh_interface_guid() -> None:
 
 @pytest.mark.parametrize(
     ("address", "code", "reason"),
-    [(PROJECTOR, 1460, 9), (SPEAKER, 1244, sim.REASON_NOT_PAIRED),
-     (UNKNOWN, 1168, sim.REASON_PEER_UNKNOWN)],
+    [
+        (PROJECTOR, 1460, 9),
+        (SPEAKER, 1244, sim.REASON_NOT_PAIRED),
+        (UNKNOWN, 1168, sim.REASON_PEER_UNKNOWN),
+    ],
 )
 def test_failed_completion_raises_open_session_error(address: str, code: int, reason: int) -> None:
     async def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pytest
@@ -47,10 +48,8 @@ def test_callback_before_start_returns_race_is_handled() -> None:
             session = client.open_session_sync(FAST)
             session.close()
         for _ in range(100):
-            try:
+            with contextlib.suppress(TimeoutError):
                 client.open_session_sync(FAST, timeout=0).close()
-            except TimeoutError:
-                pass
     stats = settle()
     assert stats.callbacks_delivered == 400
     assert (stats.pending_opens, stats.sessions) == (0, 0)

@@ -16,7 +16,8 @@ import atexit
 import logging
 import queue
 import threading
-from typing import Any, Callable, Optional, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 __all__ = ["drain", "register_client", "shutdown", "submit", "unregister_client"]
 
@@ -27,11 +28,9 @@ class _Closable(Protocol):
     def close_at_exit(self) -> None: ...
 
 
-_jobs: queue.SimpleQueue[Optional[tuple[Callable[..., Any], tuple[Any, ...]]]] = (
-    queue.SimpleQueue()
-)
+_jobs: queue.SimpleQueue[tuple[Callable[..., Any], tuple[Any, ...]] | None] = queue.SimpleQueue()
 _thread_lock = threading.Lock()
-_thread: Optional[threading.Thread] = None
+_thread: threading.Thread | None = None
 _live_lock = threading.Lock()
 _live: dict[int, _Closable] = {}
 _exiting = False

@@ -17,7 +17,8 @@ import asyncio
 import itertools
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import _cleanup
 
@@ -32,6 +33,7 @@ _lock = threading.Lock()
 _table: dict[int, PendingOpen] = {}
 _tokens = itertools.count(1)
 
+
 class PendingOpen:
     """One ``WFDStartOpenSession`` from start until a single owner has claimed its outcome.
 
@@ -39,20 +41,34 @@ class PendingOpen:
     client's ``close()`` or the cleanup thread handles the outcome (adopts or closes the session).
     """
 
-    __slots__ = ("abandoned", "address", "cancel_requested", "claimed", "done", "done_lock",
-                 "error", "future", "guid", "handle", "loop", "on_orphan", "reason", "token")
+    __slots__ = (
+        "abandoned",
+        "address",
+        "cancel_requested",
+        "claimed",
+        "done",
+        "done_lock",
+        "error",
+        "future",
+        "guid",
+        "handle",
+        "loop",
+        "on_orphan",
+        "reason",
+        "token",
+    )
 
     def __init__(
         self,
         address: MacAddress,
-        loop: Optional[asyncio.AbstractEventLoop],
+        loop: asyncio.AbstractEventLoop | None,
         on_orphan: Callable[[PendingOpen], None],
     ) -> None:
         self.address = address
         self.loop = loop
         #: Run on the cleanup thread when nobody will collect the completion.
         self.on_orphan = on_orphan
-        self.future: Optional[asyncio.Future[Any]] = None
+        self.future: asyncio.Future[Any] | None = None
         self.token = 0
         self.handle = 0
         self.error = 0
@@ -66,7 +82,7 @@ class PendingOpen:
         self.done_lock = threading.Lock()
         self.done_lock.acquire()
 
-    def wait(self, timeout: Optional[float] = None) -> bool:
+    def wait(self, timeout: float | None = None) -> bool:
         """Block until the completion has arrived (``timeout`` seconds at most)."""
         if self.done:
             return True

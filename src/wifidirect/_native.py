@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from types import ModuleType
-from typing import Any, Optional
+from typing import Any
 
 from . import _dispatch
 from ._version import __version__
@@ -36,8 +36,19 @@ _WFD_API_VERSION = 1
 class Backend:
     """One compiled module behind the facade's calls. Instances are per-process singletons."""
 
-    __slots__ = ("_cancel", "_close_handle", "_close_session", "_ffi", "_legacy", "_lib",
-                 "_open_handle", "_start", "_visibility", "callback", "name")
+    __slots__ = (
+        "_cancel",
+        "_close_handle",
+        "_close_session",
+        "_ffi",
+        "_legacy",
+        "_lib",
+        "_open_handle",
+        "_start",
+        "_visibility",
+        "callback",
+        "name",
+    )
 
     def __init__(self, name: str, module: Any) -> None:
         self.name = name
@@ -87,8 +98,11 @@ class Backend:
         ffi = self._ffi
         session = ffi.new("HANDLE *")
         rc = self._start(
-            self._handle(client), self._address(address), ffi.cast("PVOID", token),
-            self.callback, session,
+            self._handle(client),
+            self._address(address),
+            ffi.cast("PVOID", token),
+            self.callback,
+            session,
         )
         log.debug("WFDStartOpenSession(%#x, token=%d) -> %d", client, token, rc)
         check(rc, "WFDStartOpenSession")
@@ -128,7 +142,6 @@ def _install_callback(module: Any) -> None:
     ffi = module.ffi
     complete = _dispatch.complete
 
-    @ffi.def_extern(name="wfd_open_complete", onerror=_dispatch.callback_error)  # type: ignore[misc]
     def wfd_open_complete(session: Any, context: Any, guid: Any, error: int, reason: int) -> None:
         complete(
             int(ffi.cast("uintptr_t", context)),
@@ -137,6 +150,8 @@ def _install_callback(module: Any) -> None:
             error,
             reason,
         )
+
+    ffi.def_extern(name="wfd_open_complete", onerror=_dispatch.callback_error)(wfd_open_complete)
 
 
 _lock = threading.Lock()
@@ -207,12 +222,12 @@ def validate_name(name: object, source: str = "backend") -> str:
     return name
 
 
-def get_backend(name: Optional[str]) -> Backend:
+def get_backend(name: str | None) -> Backend:
     """The backend for ``name`` (``None``: :func:`default_backend_name`)."""
     return _load(default_backend_name() if name is None else validate_name(name))
 
 
-def simulator_lib() -> Any:
+def simulator_lib() -> tuple[Any, Any]:
     """The simulator module's ``(ffi, lib)``, for :mod:`wifidirect.sim`."""
     backend = _load("sim")
     return backend._ffi, backend._lib

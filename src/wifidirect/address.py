@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Union
+from typing import TypeAlias
 
 __all__ = ["AddressLike", "MacAddress"]
 
@@ -61,7 +61,7 @@ class MacAddress:
 
 
 #: What every public function accepts as a device address.
-AddressLike = Union[MacAddress, str, bytes, bytearray, memoryview]
+AddressLike: TypeAlias = MacAddress | str | bytes | bytearray | memoryview
 
 
 def _parse(value: object) -> bytes:

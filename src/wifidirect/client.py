@@ -11,7 +11,6 @@ import uuid
 import warnings
 import weakref
 from types import TracebackType
-from typing import Optional
 
 from . import _cleanup, _dispatch, _native
 from ._dispatch import PendingOpen
@@ -27,7 +26,7 @@ log = logging.getLogger("wifidirect")
 EXIT_WAIT = 5.0
 
 
-def _check_timeout(timeout: object) -> Optional[float]:
+def _check_timeout(timeout: object) -> float | None:
     """``None`` (wait forever) or a finite number of seconds >= 0; ``inf`` means forever."""
     if timeout is None:
         return None
@@ -65,7 +64,7 @@ class _ClientState:
     # -- opens ------------------------------------------------------------------------------
 
     def start_open(
-        self, address: MacAddress, loop: Optional[asyncio.AbstractEventLoop]
+        self, address: MacAddress, loop: asyncio.AbstractEventLoop | None
     ) -> PendingOpen:
         """``WFDStartOpenSession``; the record is registered before the native call."""
         rec = PendingOpen(address, loop, self.orphaned)
@@ -132,9 +131,7 @@ class _ClientState:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def _new_session(
-        self, handle: int, address: MacAddress, guid: bytes, legacy: bool
-    ) -> Session:
+    def _new_session(self, handle: int, address: MacAddress, guid: bytes, legacy: bool) -> Session:
         state = _SessionState(self, handle, address, uuid.UUID(bytes_le=guid), legacy)
         self.sessions[handle] = state
         client = self.public()
@@ -175,7 +172,7 @@ class _ClientState:
 
     # -- closing ----------------------------------------------------------------------------
 
-    def close(self, wait: Optional[float] = None) -> None:
+    def close(self, wait: float | None = None) -> None:
         """Cancel pending opens and await their callbacks, close the sessions, close the handle.
 
         Idempotent; concurrent calls make one set of native calls and all return once it is
@@ -254,7 +251,7 @@ class Client:
 
     __slots__ = ("__weakref__", "_finalizer", "_state")
 
-    def __init__(self, backend: Optional[str] = None) -> None:
+    def __init__(self, backend: str | None = None) -> None:
         state = _ClientState(_native.get_backend(backend))
         state.public = weakref.ref(self)
         self._state = state
@@ -291,9 +288,7 @@ class Client:
             raise ClosedError("the client is closed")
         return state
 
-    async def open_session(
-        self, address: AddressLike, timeout: Optional[float] = None
-    ) -> Session:
+    async def open_session(self, address: AddressLike, timeout: float | None = None) -> Session:
         """Open a session to a paired device (``WFDStartOpenSession``) and await the outcome.
 
         Args:
@@ -333,9 +328,7 @@ class Client:
             raise TimeoutError(f"opening a session to {mac} timed out after {limit} s")
         return state.adopt(rec)
 
-    def open_session_sync(
-        self, address: AddressLike, timeout: Optional[float] = None
-    ) -> Session:
+    def open_session_sync(self, address: AddressLike, timeout: float | None = None) -> Session:
         """Blocking :meth:`open_session`, for any thread (also one without an event loop).
 
         Raises the same exceptions, with ``TimeoutError`` on expiry; an interrupt
@@ -380,9 +373,9 @@ class Client:
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -391,9 +384,9 @@ class Client:
 
     async def __aexit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         # Closing waits for cancelled opens' callbacks: do it off the event loop.
         state = self._state

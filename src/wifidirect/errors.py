@@ -9,7 +9,7 @@ catches a synchronous refusal and a failed completion alike).
 
 from __future__ import annotations
 
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 __all__ = [
     "ERROR_NAMES",
@@ -23,8 +23,8 @@ __all__ = [
     "SessionLimitError",
     "WFDError",
     "check",
-    "open_session_error",
     "error_name",
+    "open_session_error",
 ]
 
 #: Win32 / RPC codes that this API documents or the simulator uses, by value (winerror.h).
@@ -66,7 +66,7 @@ class WFDError(OSError):
     """
 
     #: The Win32 code a subclass stands for (``None`` on the base class).
-    code: ClassVar[Optional[int]] = None
+    code: ClassVar[int | None] = None
 
     winerror: int
     function: str
@@ -174,6 +174,7 @@ _BY_CODE: dict[int, type[WFDError]] = {
     )
     if cls.code is not None
 }
+
 
 def check(code: int, function: str) -> None:
     """Raise the exception for Win32 ``code`` returned by ``function``; nothing for success."""

@@ -6,7 +6,7 @@ import uuid
 import warnings
 import weakref
 from types import TracebackType
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from . import _cleanup
 from .address import MacAddress
@@ -34,7 +34,7 @@ class _SessionState:
         self.guid = guid
         self.legacy = legacy
         self.closed = False
-        self.public: Optional[weakref.ref[Session]] = None
+        self.public: weakref.ref[Session] | None = None
 
 
 class Session:
@@ -90,9 +90,9 @@ class Session:
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -101,9 +101,9 @@ class Session:
 
     async def __aexit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 

@@ -177,8 +177,7 @@ def add_peer(
 def remove_peer(address: AddressLike) -> None:
     """Remove a peer; ``KeyError`` if no peer has that address."""
     mac = MacAddress(address)
-    ffi, lib = _api()
-    if lib.wfdsim_remove_peer(mac.packed):
+    if _api()[1].wfdsim_remove_peer(mac.packed):
         raise KeyError(f"no simulated peer {mac}")
 
 
@@ -282,8 +281,10 @@ def inject_error(function: str, code: int) -> None:
     and no effect. ``code=0`` disarms it."""
     if function not in FUNCTIONS:
         raise ValueError(f"unknown function {function!r}: expected one of {', '.join(FUNCTIONS)}")
-    check(_api()[1].wfdsim_inject_error(FUNCTIONS.index(function), _code(code, "code")),
-          "wfdsim_inject_error")
+    check(
+        _api()[1].wfdsim_inject_error(FUNCTIONS.index(function), _code(code, "code")),
+        "wfdsim_inject_error",
+    )
 
 
 def fail_allocations(count: int) -> None:

@@ -48,15 +48,31 @@ def package_version() -> str:
     return match.group(1)
 
 
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+
+
+def _blank_comments(text: str) -> str:
+    # cffi folds a multi-line comment into one space, which would shift every line number
+    # after it; keep the newlines so that line markers stay exact.
+    return _COMMENT.sub(lambda m: "\n" * m.group().count("\n"), text)
+
+
 def read_cdef(names: tuple[str, ...], windows: bool) -> str:
     """Concatenate headers for ``ffi.cdef``, each preceded by a line marker."""
     types = "wfd_types_win.h" if windows else "wfd_types_posix.h"
     parts = []
     for name in names:
         path = INCLUDE / name.format(types=types)
-        parts.append(f'# 1 "{path.relative_to(HERE).as_posix()}"\n')
-        parts.append(path.read_text(encoding="utf-8"))
-    return "".join(parts)
+        marker = f'"{path.relative_to(HERE).as_posix()}"'
+        parts.append(f"# 1 {marker}")
+        lines = _blank_comments(path.read_text(encoding="utf-8")).split("\n")
+        for number, line in enumerate(lines, 1):
+            parts.append(line)
+            if line.lstrip().startswith("#"):
+                # cffi removes `#define` lines together with the blank lines before them:
+                # re-anchor the numbering for the line that follows.
+                parts.append(f"# {number + 1} {marker}")
+    return "\n".join(parts) + "\n"
 
 
 def preamble(windows: bool, with_sim: bool) -> str:

@@ -7,6 +7,7 @@ import gc
 from collections.abc import Iterator
 
 import pytest
+from helpers import settle
 
 from wifidirect import sim
 
@@ -16,9 +17,5 @@ def _simulator_contract() -> Iterator[None]:
     sim.reset()
     yield
     gc.collect()  # finalizers of dropped objects run now, inside the test's accounting
-    from wifidirect import _cleanup
-
-    assert _cleanup.drain(), "cleanup thread did not finish"
-    assert sim.wait_idle(5.0), "simulator did not become idle"
-    stats = sim.stats()
+    stats = settle()
     assert stats.violations == 0, f"simulator counted violations: {stats.violations_by_kind}"

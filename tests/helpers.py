@@ -18,7 +18,12 @@ UNKNOWN = "02:00:00:00:00:ff"
 
 
 def settle() -> sim.Stats:
-    """Wait until deferred cleanup and the simulator are idle; return the statistics."""
+    """Wait until deferred cleanup and the simulator are idle; return the statistics.
+
+    Callbacks may hand work to the cleanup thread, whose closes queue simulator work: hence
+    simulator idle, cleanup drained, simulator idle again.
+    """
+    assert sim.wait_idle(5.0)
     assert _cleanup.drain()
     assert sim.wait_idle(5.0)
     return sim.stats()

@@ -1,0 +1,113 @@
+"""The build: header order and line markers, type sizes, one function set for both modules."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import cffi
+import pytest
+
+import wifidirect
+from wifidirect import _native
+
+ROOT = Path(__file__).resolve().parents[1]
+SEVEN = (
+    "WFDOpenHandle",
+    "WFDCloseHandle",
+    "WFDStartOpenSession",
+    "WFDCancelOpenSession",
+    "WFDOpenLegacySession",
+    "WFDCloseSession",
+    "WFDUpdateDeviceVisibility",
+)
+
+
+def load_build_script() -> ModuleType:
+    path = ROOT / "build_ffi.py"
+    if not path.exists():
+        pytest.skip("build_ffi.py is not beside the tests (installed test run)")
+    spec = importlib.util.spec_from_file_location("build_ffi_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_type_sizes_follow_windows_llp64() -> None:
+    ffi, _ = _native.simulator_lib()
+    assert ffi.sizeof("DWORD") == 4
+    assert ffi.sizeof("HANDLE") == ffi.sizeof("void *")
+    assert ffi.sizeof("GUID") == 16
+    assert ffi.sizeof("DOT11_MAC_ADDRESS") == 6
+    assert ffi.sizeof("PDOT11_MAC_ADDRESS") == ffi.sizeof("void *")
+
+
+def test_callback_has_the_callback_type() -> None:
+    ffi, lib = _native.simulator_lib()
+    expected = ffi.typeof("WFD_OPEN_SESSION_COMPLETE_CALLBACK")
+    assert ffi.typeof(ffi.addressof(lib, "wfd_open_complete")) is expected
+
+
+def test_module_version_matches_package_and_pyproject() -> None:
+    ffi, lib = _native.simulator_lib()
+    built = ffi.string(lib.wifidirect_module_version()).decode()
+    assert built == wifidirect.__version__
+    pyproject = ROOT / "pyproject.toml"
+    if pyproject.exists():
+        assert f'version = "{built}"' in pyproject.read_text()
+
+
+def test_headers_are_read_in_order_with_line_markers() -> None:
+    build = load_build_script()
+    text = build.read_cdef(build.CDEF_ORDER, windows=False)
+    markers = re.findall(r'^# 1 "([^"]+)"$', text, re.MULTILINE)
+    assert markers == [
+        "include/wfd_types_posix.h",
+        "include/wfd.h",
+        "include/wfdsim.h",
+        "include/callbacks.h",
+    ]
+
+
+def test_cdef_errors_name_the_header_line() -> None:
+    build = load_build_script()
+    text = build.read_cdef(build.CDEF_ORDER, windows=False)
+    for header, needle in (("wfd.h", "WFDCloseHandle("), ("wfdsim.h", "wfdsim_reset(")):
+        broken = text.replace(needle, needle + "oops oops ", 1)
+        lines = (ROOT / "include" / header).read_text().splitlines()
+        number = next(n for n, line in enumerate(lines, 1) if needle in line)
+        with pytest.raises(cffi.CDefError, match=rf"include/{header}:{number}:"):
+            cffi.FFI().cdef(broken)
+
+
+def test_both_modules_declare_the_same_seven_functions() -> None:
+    build = load_build_script()
+    sim = build.build_sim(windows=False)
+    real = build.build_wlanapi(windows=False)
+
+    def functions(ffi: cffi.FFI) -> dict[str, str]:
+        declared = ffi._parser._declarations  # cffi's parsed cdef: "function NAME" -> type
+        return {
+            key.split()[1]: str(tp)
+            for key, (tp, _) in declared.items()
+            if key.startswith("function WFD")
+        }
+
+    assert set(functions(sim)) == set(SEVEN)
+    assert functions(sim) == functions(real)
+    assert "wfd_open_complete" in {
+        k.split()[1] for k in real._parser._declarations if k.startswith("extern_python")
+    }
+    _, lib = _native.simulator_lib()
+    for name in SEVEN:
+        assert callable(getattr(lib, name))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="checks the POSIX type header")
+def test_dword_is_never_unsigned_long_off_windows() -> None:
+    text = (ROOT / "include/wfd_types_posix.h").read_text() if ROOT.exists() else ""
+    assert "typedef uint32_t DWORD;" in text

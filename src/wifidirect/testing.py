@@ -1,0 +1,268 @@
+"""pytest plugin for applications that use wifidirect: the ``wfd_sim`` fixture.
+
+Enable it in your ``conftest.py`` (or with ``pytest -p wifidirect.testing``)::
+
+    pytest_plugins = ["wifidirect.testing"]
+
+then request the fixture::
+
+    def test_connects_to_the_tv(wfd_sim):
+        wfd_sim.peer("02:00:00:00:00:42").named("Test TV").latency(0.05)
+        wfd_sim.peer("02:00:00:00:00:43").fails("ERROR_TIMEOUT", reason=9)
+        assert my_app.connect_first(["02:00:00:00:00:43", "02:00:00:00:00:42"]) == ...
+
+For the duration of the test ``wfd_sim`` selects the simulator (``$WIFIDIRECT_BACKEND=sim``,
+also on Windows where Wlanapi.dll exists), starting from a reset simulator: the default peers,
+service running, policy enabled, counters zero. At teardown it waits until every completion,
+disconnect and deferred cleanup has run, and fails the test if the simulator counted a
+*contract violation*: a call your code made (through wifidirect) that is undefined or deadlocks
+on real Windows.
+
+The module is also registered as the ``pytest11`` entry point ``wifidirect.testing``. It defines
+one fixture, not autouse, and no hooks; importing it loads no compiled module and starts no
+thread, so an unrelated test suite in the same environment behaves exactly as before. Disable
+it entirely with ``-p no:wifidirect.testing``.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from . import _cleanup, sim
+from ._native import BACKEND_ENV
+from .address import AddressLike, MacAddress
+from .errors import ERROR_NAMES
+
+__all__ = ["DEFAULT_PEERS", "PeerScript", "SimController", "wfd_sim"]
+
+#: The simulator's default peers after a reset, by address (see the README's table).
+DEFAULT_PEERS: dict[str, str] = {
+    "02:00:5e:10:00:01": "Living Room TV",  # paired, 20 ms, success
+    "02:00:5e:10:00:02": "Office Printer",  # paired, legacy (WPS), 10 ms, success
+    "02:00:5e:10:00:03": "Pixel Phone",  # paired, 50 ms, success
+    "02:00:5e:10:00:04": "Meeting Room Projector",  # fails: ERROR_TIMEOUT (1460), reason 9
+    "02:00:5e:10:00:05": "Neighbour's Speaker",  # not paired
+}
+
+_CODES_BY_NAME = {name: code for code, name in ERROR_NAMES.items()}
+
+
+def _error_code(error: int | str) -> int:
+    if isinstance(error, str):
+        try:
+            return _CODES_BY_NAME[error]
+        except KeyError:
+            raise ValueError(
+                f"unknown error name {error!r}: use a Win32 code (int) or one of "
+                f"{', '.join(sorted(n for n in _CODES_BY_NAME if n != 'ERROR_SUCCESS'))}"
+            ) from None
+    if isinstance(error, bool) or not isinstance(error, int):
+        raise TypeError(f"error must be a Win32 code or its name, not {error!r}")
+    return error
+
+
+class PeerScript:
+    """One simulated peer, configured by chained calls. Each call takes effect at once (it
+    reconfigures the peer in the simulator) and returns the same object::
+
+        wfd_sim.peer("02:00:00:00:00:42").named("TV").latency(0.05).fails(1460, reason=9)
+    """
+
+    __slots__ = ("address",)
+
+    def __init__(self, address: MacAddress) -> None:
+        self.address = address
+
+    def _update(
+        self,
+        *,
+        name: str | None = None,
+        paired: bool | None = None,
+        legacy: bool | None = None,
+        visible: bool | None = None,
+        latency: float | None = None,
+        error: int | None = None,
+        reason: int | None = None,
+    ) -> PeerScript:
+        now = sim.peer(self.address)
+        sim.add_peer(
+            self.address,
+            name=now.name if name is None else name,
+            paired=now.paired if paired is None else paired,
+            legacy=now.legacy if legacy is None else legacy,
+            visible=now.visible if visible is None else visible,
+            latency=now.latency if latency is None else latency,
+            error=now.error if error is None else error,
+            reason=now.reason if reason is None else reason,
+        )
+        return self
+
+    @property
+    def state(self) -> sim.Peer:
+        """The peer as the simulator has it now (configuration and visibility state)."""
+        return sim.peer(self.address)
+
+    def named(self, name: str) -> PeerScript:
+        """Set the display name."""
+        return self._update(name=name)
+
+    def latency(self, seconds: float) -> PeerScript:
+        """Seconds from the start of an open to its completion (also a legacy open's duration)."""
+        return self._update(latency=seconds)
+
+    def succeeds(self) -> PeerScript:
+        """Opens complete successfully (the default for a new peer)."""
+        return self._update(error=0, reason=0)
+
+    def fails(self, error: int | str, reason: int = 0) -> PeerScript:
+        """Opens complete with this Win32 code (``1460`` or ``"ERROR_TIMEOUT"``) and reason
+        code; legacy opens return it."""
+        code = _error_code(error)
+        if code == 0:
+            raise ValueError("fails() needs a non-zero error code; use succeeds()")
+        return self._update(error=code, reason=reason)
+
+    def legacy(self, enabled: bool = True) -> PeerScript:
+        """A legacy WPS device with a stored profile, for ``open_legacy_session``."""
+        return self._update(legacy=enabled)
+
+    def visible(self, enabled: bool = True) -> PeerScript:
+        """In range (the default). Opens to an invisible peer fail with ERROR_TIMEOUT, reason
+        ``sim.REASON_NOT_VISIBLE``."""
+        return self._update(visible=enabled)
+
+    def hidden(self) -> PeerScript:
+        """Out of range: the same as ``visible(False)``."""
+        return self._update(visible=False)
+
+    def paired(self, enabled: bool = True) -> PeerScript:
+        """Paired through Windows' pairing UI (the default). Opens to an unpaired peer fail with
+        ERROR_NOT_AUTHENTICATED, reason ``sim.REASON_NOT_PAIRED``."""
+        return self._update(paired=enabled)
+
+    def unpaired(self) -> PeerScript:
+        """The same as ``paired(False)``."""
+        return self._update(paired=False)
+
+    def remove(self) -> None:
+        """Remove the peer: opens to it then fail with ERROR_NOT_FOUND."""
+        sim.remove_peer(self.address)
+
+    def __repr__(self) -> str:
+        return f"<wfd_sim peer {self.address}>"
+
+
+class SimController:
+    """What the ``wfd_sim`` fixture gives a test: the simulator, scripted fluently.
+
+    Methods that change settings return the controller, so calls chain::
+
+        wfd_sim.clear().service(running=True).policy(disabled=False)
+    """
+
+    #: The backend name a ``Client()`` uses during the test.
+    backend = "sim"
+
+    def peer(self, address: AddressLike, name: str | None = None) -> PeerScript:
+        """The peer with this address, created if needed (paired, visible, no latency,
+        succeeds). ``name`` sets its display name."""
+        script = PeerScript(MacAddress(address))
+        try:
+            sim.peer(script.address)
+        except KeyError:
+            sim.add_peer(script.address, name=name or "")
+        else:
+            if name is not None:
+                script.named(name)
+        return script
+
+    @property
+    def peers(self) -> tuple[sim.Peer, ...]:
+        """Every peer, in the order it was added."""
+        return sim.peers()
+
+    def clear(self) -> SimController:
+        """Remove every peer, the default ones included."""
+        for p in sim.peers():
+            sim.remove_peer(p.address)
+        return self
+
+    def service(self, running: bool = True) -> SimController:
+        """Start or stop the WLAN AutoConfig service: while stopped, opens fail with
+        ``ServiceNotActiveError``."""
+        sim.set_service_running(running)
+        return self
+
+    def policy(self, disabled: bool = False) -> SimController:
+        """Disable Wi-Fi Direct by group policy: opens fail with ``InvalidStateError``."""
+        sim.set_group_policy_disabled(disabled)
+        return self
+
+    def handle_limit(self, limit: int) -> SimController:
+        """How many clients may be open at once; the next ``Client()`` beyond it raises
+        ``SessionLimitError``."""
+        sim.set_handle_limit(limit)
+        return self
+
+    def inject_error(self, function: str, code: int | str) -> SimController:
+        """The next call of ``function`` (a name from ``sim.FUNCTIONS``) fails with ``code``."""
+        sim.inject_error(function, _error_code(code))
+        return self
+
+    def fail_allocations(self, count: int) -> SimController:
+        """The simulator's next ``count`` allocations fail (``NotEnoughMemoryError``)."""
+        sim.fail_allocations(count)
+        return self
+
+    @property
+    def stats(self) -> sim.Stats:
+        """A snapshot of the counters (clients, sessions, pending opens, callbacks, violations)."""
+        return sim.stats()
+
+    def settle(self, timeout: float = 5.0) -> sim.Stats:
+        """Wait until completions, disconnects and deferred cleanup have all run; return the
+        counters then. ``TimeoutError`` if that takes longer than ``timeout`` seconds."""
+        # Callbacks may hand closes to the cleanup thread, whose closes queue simulator work.
+        if not (sim.wait_idle(timeout) and _cleanup.drain(timeout) and sim.wait_idle(timeout)):
+            stats = sim.stats()
+            raise TimeoutError(
+                f"the wifidirect simulator did not go idle within {timeout:g} s "
+                f"({stats.pending_opens} opens pending, {stats.sessions} sessions)"
+            )
+        return sim.stats()
+
+    def __repr__(self) -> str:
+        s = sim.stats()
+        return (
+            f"<wfd_sim: {len(sim.peers())} peers, {s.clients} clients, {s.sessions} sessions, "
+            f"{s.violations} violations>"
+        )
+
+
+def _violation_report(stats: sim.Stats) -> str:
+    """The failure message for a test during which the simulator counted violations."""
+    kinds = ", ".join(f"{kind}={n}" for kind, n in stats.violations_by_kind.items() if n)
+    return (
+        f"the wifidirect simulator counted {stats.violations} contract violation(s) during this "
+        f"test: {kinds} (calls that are undefined or deadlock on real Windows; see the "
+        "wifidirect README, 'Contract violations')"
+    )
+
+
+@pytest.fixture
+def wfd_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimController]:
+    """The bundled simulator, selected and reset for this test; fails the test at teardown if
+    the simulator counted a contract violation."""
+    monkeypatch.setenv(BACKEND_ENV, "sim")
+    sim.reset()
+    yield SimController()
+    gc.collect()  # finalizers of objects the test dropped run now, inside its accounting
+    try:
+        stats = SimController().settle()
+    except TimeoutError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if stats.violations:
+        pytest.fail(_violation_report(stats), pytrace=False)

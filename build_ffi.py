@@ -29,7 +29,7 @@ INCLUDE = HERE / "include"
 SIM_SOURCES = HERE / "src" / "wfdsim"
 
 #: cdef headers, in the order they are read. ``{types}`` is the platform's type header.
-CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "callbacks.h")
+CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "shim.h", "callbacks.h")
 
 #: Warnings are errors for our own C; the generated cffi C is compiled with the same flags.
 if sys.platform == "win32":
@@ -95,9 +95,41 @@ def preamble(windows: bool, with_sim: bool) -> str:
     lines.append('#include "wfd.h"')
     if with_sim:
         lines.append('#include "wfdsim.h"')
+    lines.append(SHIM_C)
     lines.append(f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}')
     return "\n".join(lines) + "\n"
 
+
+#: The definitions of include/shim.h (they call the extern "Python" callback, so they live in
+#: the generated module itself, after cffi has declared wfd_open_complete).
+SHIM_C = r"""
+#if defined(_MSC_VER)
+#define WFDX_THREAD_LOCAL __declspec(thread)
+#else
+#define WFDX_THREAD_LOCAL _Thread_local
+#endif
+static WFDX_THREAD_LOCAL DWORD wfdx_error;
+static void WINAPI wfd_open_complete(HANDLE, PVOID, GUID, DWORD, DWORD);
+
+static DWORD wfdx_last_error(void) { return wfdx_error; }
+
+static uintptr_t wfdx_start_open(uintptr_t client, const char *address, uintptr_t token)
+{
+    HANDLE session = NULL;
+    DWORD rc = WFDStartOpenSession((HANDLE)client, (PDOT11_MAC_ADDRESS)address, (PVOID)token,
+                                   wfd_open_complete, &session);
+    wfdx_error = rc;
+    return rc ? 0 : (uintptr_t)session;
+}
+
+static DWORD wfdx_cancel_open(uintptr_t s) { return WFDCancelOpenSession((HANDLE)s); }
+static DWORD wfdx_close_session(uintptr_t s) { return WFDCloseSession((HANDLE)s); }
+static DWORD wfdx_close_handle(uintptr_t c) { return WFDCloseHandle((HANDLE)c); }
+static DWORD wfdx_update_visibility(const char *address)
+{
+    return WFDUpdateDeviceVisibility((PDOT11_MAC_ADDRESS)address);
+}
+"""
 
 VERSION_CDEF = "const char *wifidirect_module_version(void);\n"
 
@@ -125,7 +157,7 @@ def build_sim(windows: bool = sys.platform == "win32") -> FFI:
 def build_wlanapi(windows: bool = True) -> FFI:
     """The real binding: the seven WFD functions of Wlanapi.dll (import library Wlanapi.lib)."""
     ffi = FFI()
-    names = tuple(n for n in CDEF_ORDER if n != "wfdsim.h")
+    names = tuple(n for n in CDEF_ORDER if n != "wfdsim.h")  # same shim, same callback
     ffi.cdef(read_cdef(names, windows) + VERSION_CDEF)
     ffi.set_source(
         "wifidirect._wlanapi",

@@ -26,6 +26,7 @@ void plat_mutex_unlock(plat_mutex *m) { ReleaseSRWLockExclusive(m); }
 void plat_cond_init(plat_cond *c) { InitializeConditionVariable(c); }
 void plat_cond_wait(plat_cond *c, plat_mutex *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
 void plat_cond_broadcast(plat_cond *c) { WakeAllConditionVariable(c); }
+void plat_cond_signal(plat_cond *c) { WakeConditionVariable(c); }
 
 int plat_cond_timedwait(plat_cond *c, plat_mutex *m, uint64_t deadline_ns)
 {
@@ -147,6 +148,7 @@ void plat_cond_init(plat_cond *c)
 
 void plat_cond_wait(plat_cond *c, plat_mutex *m) { check(pthread_cond_wait(c, m)); }
 void plat_cond_broadcast(plat_cond *c) { check(pthread_cond_broadcast(c)); }
+void plat_cond_signal(plat_cond *c) { check(pthread_cond_signal(c)); }
 
 static uint64_t clock_ns(clockid_t id)
 {

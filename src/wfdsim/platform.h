@@ -42,6 +42,8 @@ void plat_cond_wait(plat_cond *c, plat_mutex *m);
  * wake-ups happen: callers re-check their condition. */
 int plat_cond_timedwait(plat_cond *c, plat_mutex *m, uint64_t deadline_ns);
 void plat_cond_broadcast(plat_cond *c);
+/* Wake one waiter (if any). */
+void plat_cond_signal(plat_cond *c);
 
 /* Start a detached thread running fn(arg); 0 on success, -1 on failure. */
 int plat_thread_start(void (*fn)(void *), void *arg);

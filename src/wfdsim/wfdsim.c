@@ -117,6 +117,7 @@ typedef struct wfd_state {
     size_t heap_len, heap_cap, n_sessobj;
     uint64_t item_seq;
     unsigned workers, busy;
+    unsigned sleeping; /* workers waiting on work_cv */
     wfdsim_peer *peers;
     uint32_t npeers, peers_cap;
     int service_running, policy_disabled;
@@ -370,6 +371,16 @@ static int heap_reserve(size_t need)
     return 0;
 }
 
+/* A new or earlier item: wake one sleeping worker if the item is the earliest or already due.
+ * Otherwise a worker sleeping until an earlier due time reaches it in order, and a busy worker
+ * looks at the heap again before it sleeps, so no item waits for a wake-up that never comes.
+ * Waking one worker instead of all keeps a queued item from costing two context switches. */
+static void wake_worker(const wfd_session *s)
+{
+    if (g.sleeping > 0 && (s->heap_idx == 0 || s->due <= plat_now_ns()))
+        plat_cond_signal(&g.work_cv);
+}
+
 static void schedule(wfd_session *s, int item, uint64_t due)
 {
     s->item = item;
@@ -378,7 +389,7 @@ static void schedule(wfd_session *s, int item, uint64_t due)
     g.heap_len++;
     heap_set(g.heap_len - 1, s);
     heap_fix(g.heap_len - 1);
-    plat_cond_broadcast(&g.work_cv);
+    wake_worker(s);
 }
 
 static wfd_session *heap_pop(void)
@@ -404,7 +415,7 @@ static void force_cancel(wfd_session *s, DWORD reason)
     s->due = plat_now_ns();
     s->seq = g.item_seq++;
     heap_fix(s->heap_idx);
-    plat_cond_broadcast(&g.work_cv);
+    wake_worker(s);
 }
 
 /* ---- object lifetime (lock held) ---------------------------------------------------- */
@@ -590,11 +601,15 @@ static void worker_main(void *arg)
     for (;;) {
         wfd_session *s;
         if (g.heap_len == 0) {
+            g.sleeping++;
             plat_cond_wait(&g.work_cv, &g.lock);
+            g.sleeping--;
             continue;
         }
         if (g.heap[0]->due > plat_now_ns()) {
+            g.sleeping++;
             plat_cond_timedwait(&g.work_cv, &g.lock, g.heap[0]->due);
+            g.sleeping--;
             continue;
         }
         s = heap_pop();

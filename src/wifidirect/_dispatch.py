@@ -5,9 +5,11 @@ token (not a pointer) is the ``pvContext`` given to ``WFDStartOpenSession``. The
 the table until its callback has fired, also after a cancel, so a late callback always finds it.
 
 The callback (:func:`complete`) does the minimum: it copies the arguments into the record,
-releases the record's ``done`` lock (which wakes a blocked thread, or ``Client.close``), and for
-an asyncio waiter schedules :meth:`PendingOpen.wake` with ``loop.call_soon_threadsafe``. It
-never calls into the native API. A completion nobody will collect (its loop is closed, or its
+wakes a blocked thread (``Client.open_session_sync``, ``Client.close``) if one waits, and for
+an asyncio waiter appends the record to its loop's :class:`_Inbox`. Completions are coalesced:
+the first one into an empty inbox schedules one ``drain`` with ``loop.call_soon_threadsafe``,
+and later ones ride along, so a burst of completions costs one loop wake-up. The callback never
+calls into the native API. A completion nobody will collect (its loop is closed, or its
 coroutine was dropped) goes to the cleanup thread, which closes a session that opened anyway.
 """
 
@@ -18,6 +20,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
+from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
 from . import _cleanup
@@ -32,6 +35,30 @@ log = logging.getLogger("wifidirect")
 _lock = threading.Lock()
 _table: dict[int, PendingOpen] = {}
 _tokens = itertools.count(1)
+_inboxes: dict[asyncio.AbstractEventLoop, _Inbox] = {}
+
+
+class _Inbox:
+    """Completed records waiting for one event loop; exists while the loop has opens."""
+
+    __slots__ = ("items", "loop", "outstanding", "scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.items: list[PendingOpen] = []
+        self.scheduled = False
+        self.outstanding = 0  # records of this loop not yet drained
+
+    def drain(self) -> None:
+        """On the loop: resolve every completion that arrived since the last drain."""
+        with _lock:
+            items, self.items = self.items, []
+            self.scheduled = False
+            self.outstanding -= len(items)
+            if self.outstanding == 0 and not self.items:
+                del _inboxes[self.loop]
+        for rec in items:
+            rec.wake()
 
 
 class PendingOpen:
@@ -47,15 +74,16 @@ class PendingOpen:
         "cancel_requested",
         "claimed",
         "done",
-        "done_lock",
         "error",
         "future",
         "guid",
         "handle",
+        "inbox",
         "loop",
         "on_orphan",
         "reason",
         "token",
+        "waiter",
     )
 
     def __init__(
@@ -69,6 +97,7 @@ class PendingOpen:
         #: Run on the cleanup thread when nobody will collect the completion.
         self.on_orphan = on_orphan
         self.future: asyncio.Future[Any] | None = None
+        self.inbox: _Inbox | None = None
         self.token = 0
         self.handle = 0
         self.error = 0
@@ -78,18 +107,22 @@ class PendingOpen:
         self.cancel_requested = False
         self.abandoned = False
         self.claimed = False
-        # Held until the callback has copied its arguments: waiting = acquire + release.
-        self.done_lock = threading.Lock()
-        self.done_lock.acquire()
+        #: A held lock that the callback releases, made only when a thread blocks on this open.
+        self.waiter: threading.Lock | None = None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the completion has arrived (``timeout`` seconds at most)."""
-        if self.done:
+        with _lock:
+            if self.done:
+                return True
+            waiter = self.waiter
+            if waiter is None:
+                waiter = self.waiter = threading.Lock()
+                waiter.acquire()
+        if waiter.acquire(True, -1 if timeout is None else timeout):
+            waiter.release()  # let every other waiter through too
             return True
-        acquired = self.done_lock.acquire(True, -1 if timeout is None else timeout)
-        if acquired:
-            self.done_lock.release()
-        return acquired
+        return False
 
     def wake(self) -> None:
         """On the event loop: resolve the current future, if anyone still waits on it."""
@@ -99,14 +132,26 @@ class PendingOpen:
 
     def register(self) -> None:
         """Enter the table under a fresh token, before the native start."""
+        loop = self.loop
         with _lock:
-            self.token = next(_tokens)
-            _table[self.token] = self
+            self.token = token = next(_tokens)
+            _table[token] = self
+            if loop is not None:
+                inbox = _inboxes.get(loop)
+                if inbox is None:
+                    inbox = _inboxes[loop] = _Inbox(loop)
+                inbox.outstanding += 1
+                self.inbox = inbox
 
     def unregister(self) -> None:
         """Leave the table after a synchronous start failure (no callback will come)."""
         with _lock:
             _table.pop(self.token, None)
+            inbox = self.inbox
+            if inbox is not None:
+                inbox.outstanding -= 1
+                if inbox.outstanding == 0 and not inbox.items:
+                    _inboxes.pop(inbox.loop, None)
 
     def abandon(self) -> bool:
         """Nobody will collect this completion: hand it to the orphan handler when it arrives.
@@ -120,6 +165,7 @@ class PendingOpen:
 
 def complete(token: int, handle: int, guid: bytes, error: int, reason: int) -> None:
     """The completion callback's body, on the foreign thread. Never raises, never calls C."""
+    schedule: _Inbox | None = None
     with _lock:
         rec = _table.pop(token, None)
         if rec is None:
@@ -130,18 +176,48 @@ def complete(token: int, handle: int, guid: bytes, error: int, reason: int) -> N
         rec.error = error
         rec.reason = reason
         rec.done = True
-        abandoned = rec.abandoned
-    rec.done_lock.release()
-    log.debug("completion token=%d handle=%#x error=%d reason=%d", token, handle, error, reason)
-    if abandoned:
-        _cleanup.submit(rec.on_orphan, rec)
-        return
-    loop = rec.loop
-    if loop is not None:
+        waiter = rec.waiter
+        inbox = rec.inbox
+        if inbox is not None:
+            if rec.abandoned:
+                inbox.outstanding -= 1
+                if inbox.outstanding == 0 and not inbox.items:
+                    _inboxes.pop(inbox.loop, None)
+            else:
+                inbox.items.append(rec)
+                if not inbox.scheduled:
+                    inbox.scheduled = True
+                    schedule = inbox
+    if waiter is not None:
+        waiter.release()
+    if log.isEnabledFor(DEBUG):
+        log.debug(
+            "completion token=%d session=%#x error=%d reason=%d", token, handle, error, reason
+        )
+    if rec.abandoned:
+        _orphan(rec)
+    elif schedule is not None:
         try:
-            loop.call_soon_threadsafe(rec.wake)
-        except RuntimeError:  # the loop is closed: the coroutine can never resume
-            _cleanup.submit(rec.on_orphan, rec)
+            schedule.loop.call_soon_threadsafe(schedule.drain)
+        except RuntimeError:  # the loop is closed: none of its coroutines can ever resume
+            _orphan_inbox(schedule)
+
+
+def _orphan(rec: PendingOpen) -> None:
+    _cleanup.submit(rec.on_orphan, rec)
+
+
+def _orphan_inbox(inbox: _Inbox) -> None:
+    with _lock:
+        items, inbox.items = inbox.items, []
+        inbox.scheduled = False  # later completions try the loop again, fail, and land here
+        inbox.outstanding -= len(items)
+        if inbox.outstanding == 0:
+            _inboxes.pop(inbox.loop, None)
+        for rec in items:
+            rec.abandoned = True
+    for rec in items:
+        _orphan(rec)
 
 
 def request_cancel(rec: PendingOpen, cancel: Callable[[int], None]) -> bool:

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+from logging import DEBUG
 from types import ModuleType
 from typing import Any
 
@@ -23,6 +24,7 @@ from .errors import check
 __all__ = ["BACKENDS", "Backend", "default_backend_name", "get_backend", "simulator_lib"]
 
 log = logging.getLogger("wifidirect")
+_debug = log.isEnabledFor  # bound once: the hot calls check it on every call
 
 #: Backend name -> compiled module name.
 BACKENDS = {"wlanapi": "wifidirect._wlanapi", "sim": "wifidirect._wfdsim"}
@@ -34,59 +36,54 @@ _WFD_API_VERSION = 1
 
 
 class Backend:
-    """One compiled module behind the facade's calls. Instances are per-process singletons."""
+    """One compiled module behind the facade's calls. Instances are per-process singletons.
+
+    Handles are ``int``; addresses are the 6 packed bytes of a :class:`MacAddress`. The hot
+    calls use the module's own shim (include/shim.h): no cdata is allocated or cast on the
+    success path.
+    """
 
     __slots__ = (
         "_cancel",
         "_close_handle",
         "_close_session",
         "_ffi",
-        "_legacy",
+        "_last_error",
         "_lib",
-        "_open_handle",
         "_start",
         "_visibility",
-        "callback",
         "name",
     )
 
     def __init__(self, name: str, module: Any) -> None:
         self.name = name
         self._ffi = module.ffi
-        self._lib = module.lib
-        lib = module.lib
+        self._lib = lib = module.lib
         # Bound once: attribute lookups on `lib` are the hot path's only avoidable cost.
-        self._open_handle = lib.WFDOpenHandle
-        self._close_handle = lib.WFDCloseHandle
-        self._start = lib.WFDStartOpenSession
-        self._cancel = lib.WFDCancelOpenSession
-        self._legacy = lib.WFDOpenLegacySession
-        self._close_session = lib.WFDCloseSession
-        self._visibility = lib.WFDUpdateDeviceVisibility
-        self.callback = lib.wfd_open_complete
+        self._start = lib.wfdx_start_open
+        self._last_error = lib.wfdx_last_error
+        self._cancel = lib.wfdx_cancel_open
+        self._close_session = lib.wfdx_close_session
+        self._close_handle = lib.wfdx_close_handle
+        self._visibility = lib.wfdx_update_visibility
 
     def __repr__(self) -> str:
         return f"<wifidirect backend {self.name!r}>"
-
-    def _handle(self, value: int) -> Any:
-        return self._ffi.cast("HANDLE", value)
-
-    def _address(self, address: bytes) -> Any:
-        return self._ffi.new("DOT11_MAC_ADDRESS *", list(address))
 
     def open_handle(self) -> tuple[int, int]:
         """``WFDOpenHandle``: returns ``(negotiated_version, client_handle)``."""
         ffi = self._ffi
         version = ffi.new("DWORD *")
         handle = ffi.new("HANDLE *")
-        rc = self._open_handle(_WFD_API_VERSION, version, handle)
-        log.debug("WFDOpenHandle() -> %d", rc)
+        rc = self._lib.WFDOpenHandle(_WFD_API_VERSION, version, handle)
+        client = int(ffi.cast("uintptr_t", handle[0]))
+        log.debug("WFDOpenHandle() -> %d, handle %#x", rc, client)
         check(rc, "WFDOpenHandle")
-        return int(version[0]), int(ffi.cast("uintptr_t", handle[0]))
+        return int(version[0]), client
 
     def close_handle(self, client: int) -> None:
         """``WFDCloseHandle``; waits for the client's pending opens (a Windows rule)."""
-        rc = self._close_handle(self._handle(client))
+        rc = self._close_handle(client)
         log.debug("WFDCloseHandle(%#x) -> %d", client, rc)
         check(rc, "WFDCloseHandle")
 
@@ -95,22 +92,19 @@ class Backend:
 
         The completion may be dispatched (on another thread) before this returns.
         """
-        ffi = self._ffi
-        session = ffi.new("HANDLE *")
-        rc = self._start(
-            self._handle(client),
-            self._address(address),
-            ffi.cast("PVOID", token),
-            self.callback,
-            session,
-        )
-        log.debug("WFDStartOpenSession(%#x, token=%d) -> %d", client, token, rc)
-        check(rc, "WFDStartOpenSession")
-        return int(ffi.cast("uintptr_t", session[0]))
+        session: int = self._start(client, address, token)
+        rc = 0 if session else self._last_error()
+        if _debug(DEBUG):
+            log.debug(
+                "WFDStartOpenSession(%#x, token=%d) -> %d, session %#x", client, token, rc, session
+            )
+        if rc:
+            check(rc, "WFDStartOpenSession")
+        return session
 
     def cancel_open(self, session: int) -> None:
         """``WFDCancelOpenSession``: asks for cancellation; the completion still comes."""
-        rc = self._cancel(self._handle(session))
+        rc = self._cancel(session)
         log.debug("WFDCancelOpenSession(%#x) -> %d", session, rc)
         check(rc, "WFDCancelOpenSession")
 
@@ -119,22 +113,27 @@ class Backend:
         ffi = self._ffi
         session = ffi.new("HANDLE *")
         guid = ffi.new("GUID *")
-        rc = self._legacy(self._handle(client), self._address(address), session, guid)
+        mac = ffi.new("DOT11_MAC_ADDRESS *", list(address))
+        rc = self._lib.WFDOpenLegacySession(ffi.cast("HANDLE", client), mac, session, guid)
         log.debug("WFDOpenLegacySession(%#x) -> %d", client, rc)
         check(rc, "WFDOpenLegacySession")
         return int(ffi.cast("uintptr_t", session[0])), bytes(ffi.buffer(guid))
 
     def close_session(self, session: int) -> None:
         """``WFDCloseSession``: queues the disconnect."""
-        rc = self._close_session(self._handle(session))
-        log.debug("WFDCloseSession(%#x) -> %d", session, rc)
-        check(rc, "WFDCloseSession")
+        rc = self._close_session(session)
+        if _debug(DEBUG):
+            log.debug("WFDCloseSession(%#x) -> %d", session, rc)
+        if rc:
+            check(rc, "WFDCloseSession")
 
     def update_visibility(self, address: bytes) -> None:
         """``WFDUpdateDeviceVisibility``."""
-        rc = self._visibility(self._address(address))
-        log.debug("WFDUpdateDeviceVisibility() -> %d", rc)
-        check(rc, "WFDUpdateDeviceVisibility")
+        rc = self._visibility(address)
+        if _debug(DEBUG):
+            log.debug("WFDUpdateDeviceVisibility(%s) -> %d", address.hex(":"), rc)
+        if rc:
+            check(rc, "WFDUpdateDeviceVisibility")
 
 
 def _install_callback(module: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TypeAlias
 
 __all__ = ["AddressLike", "MacAddress"]
@@ -27,6 +28,8 @@ class MacAddress:
     def __new__(cls, value: AddressLike) -> MacAddress:
         if isinstance(value, MacAddress):
             return value
+        if isinstance(value, str) and cls is MacAddress:
+            return _from_text(value)  # immutable: one shared instance per spelling
         self = object.__new__(cls)
         object.__setattr__(self, "_packed", _parse(value))
         return self
@@ -66,15 +69,7 @@ AddressLike: TypeAlias = MacAddress | str | bytes | bytearray | memoryview
 
 def _parse(value: object) -> bytes:
     if isinstance(value, str):
-        text = value
-        if _SEPARATED.fullmatch(text):
-            return bytes.fromhex(text.replace(text[2], ""))
-        if _BARE.fullmatch(text):
-            return bytes.fromhex(text)
-        raise ValueError(
-            f"invalid MAC address {value!r}: expected six hex pairs like "
-            "'aa:bb:cc:dd:ee:ff', 'AA-BB-CC-DD-EE-FF' or 'aabbccddeeff'"
-        )
+        return _parse_text(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         packed = bytes(value)
         if len(packed) != 6:
@@ -82,4 +77,22 @@ def _parse(value: object) -> bytes:
         return packed
     raise TypeError(
         f"MAC address must be a str, 6 bytes or MacAddress, not {type(value).__name__}: {value!r}"
+    )
+
+
+@lru_cache(maxsize=4096)  # applications pass the same few address strings again and again
+def _from_text(text: str) -> MacAddress:
+    self = object.__new__(MacAddress)
+    object.__setattr__(self, "_packed", _parse_text(text))
+    return self
+
+
+def _parse_text(text: str) -> bytes:
+    if _SEPARATED.fullmatch(text):
+        return bytes.fromhex(text.replace(text[2], ""))
+    if _BARE.fullmatch(text):
+        return bytes.fromhex(text)
+    raise ValueError(
+        f"invalid MAC address {text!r}: expected six hex pairs like "
+        "'aa:bb:cc:dd:ee:ff', 'AA-BB-CC-DD-EE-FF' or 'aabbccddeeff'"
     )

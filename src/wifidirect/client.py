@@ -7,7 +7,6 @@ import logging
 import math
 import numbers
 import threading
-import uuid
 import warnings
 import weakref
 from types import TracebackType
@@ -44,14 +43,15 @@ class _ClientState:
     """The native client handle and everything that must be closed before it.
 
     Kept apart from :class:`Client` so that the finalizer of a dropped client, and interpreter
-    exit, can close it. One re-entrant lock orders all native calls on this client: a start
+    exit, can close it. One lock (never re-entered: finalizers defer their closes to the
+    cleanup thread) orders all native calls on this client: a start
     cannot race a close, a session is closed at most once and always before the handle, and the
     handle is closed only when no open is pending (``WFDCloseHandle`` would wait for it).
     """
 
     def __init__(self, backend: _native.Backend) -> None:
         self.backend = backend
-        self.lock = threading.RLock()
+        self.lock = threading.Lock()
         self.closing = False
         self.closed = False
         self.closed_event = threading.Event()
@@ -132,7 +132,7 @@ class _ClientState:
     # -- sessions ---------------------------------------------------------------------------
 
     def _new_session(self, handle: int, address: MacAddress, guid: bytes, legacy: bool) -> Session:
-        state = _SessionState(self, handle, address, uuid.UUID(bytes_le=guid), legacy)
+        state = _SessionState(self, handle, address, guid, legacy)
         self.sessions[handle] = state
         client = self.public()
         if client is None:  # only during interpreter exit or finalization
@@ -249,12 +249,13 @@ class Client:
     ``ResourceWarning`` and is closed.
     """
 
-    __slots__ = ("__weakref__", "_finalizer", "_state")
+    __slots__ = ("__weakref__", "_backend", "_finalizer", "_state")
 
     def __init__(self, backend: str | None = None) -> None:
         state = _ClientState(_native.get_backend(backend))
         state.public = weakref.ref(self)
         self._state = state
+        self._backend = state.backend
         self._finalizer = weakref.finalize(self, _finalize, state)
         self._finalizer.atexit = False  # interpreter exit is handled by _cleanup.shutdown
 
@@ -303,8 +304,8 @@ class Client:
             wifidirect.WFDError: ``WFDStartOpenSession`` refused (e.g. service not active).
             wifidirect.ClosedError: the client is closed, or was closed meanwhile.
         """
-        mac = MacAddress(address)
-        limit = _check_timeout(timeout)
+        mac = address if type(address) is MacAddress else MacAddress(address)
+        limit = None if timeout is None else _check_timeout(timeout)
         state = self._live()
         loop = asyncio.get_running_loop()
         rec = state.start_open(mac, loop)
@@ -334,8 +335,8 @@ class Client:
         Raises the same exceptions, with ``TimeoutError`` on expiry; an interrupt
         (``KeyboardInterrupt``) during the wait is cleaned up like a timeout, then re-raised.
         """
-        mac = MacAddress(address)
-        limit = _check_timeout(timeout)
+        mac = address if type(address) is MacAddress else MacAddress(address)
+        limit = None if timeout is None else _check_timeout(timeout)
         state = self._live()
         rec = state.start_open(mac, None)
         try:
@@ -357,8 +358,10 @@ class Client:
     def update_device_visibility(self, address: AddressLike) -> None:
         """Run a targeted discovery of a paired device and update its visibility property
         (``WFDUpdateDeviceVisibility``)."""
-        mac = MacAddress(address)
-        self._live().backend.update_visibility(mac.packed)
+        packed = address._packed if type(address) is MacAddress else MacAddress(address)._packed
+        if self._state.closing:
+            raise ClosedError("the client is closed")
+        self._backend.update_visibility(packed)
 
     def close(self) -> None:
         """Close the client: cancel pending opens (their callers get :class:`ClosedError`),

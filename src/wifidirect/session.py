@@ -23,15 +23,16 @@ class _SessionState:
     client's lock, which makes ``WFDCloseSession`` happen at most once, before
     ``WFDCloseHandle``."""
 
-    __slots__ = ("address", "client", "closed", "guid", "handle", "legacy", "public")
+    __slots__ = ("address", "client", "closed", "guid", "guid_bytes", "handle", "legacy", "public")
 
     def __init__(
-        self, client: _ClientState, handle: int, address: MacAddress, guid: uuid.UUID, legacy: bool
+        self, client: _ClientState, handle: int, address: MacAddress, guid: bytes, legacy: bool
     ) -> None:
         self.client = client
         self.handle = handle
         self.address = address
-        self.guid = guid
+        self.guid_bytes = guid  # the GUID's memory layout (little-endian fields)
+        self.guid: uuid.UUID | None = None  # made on first use: uuid.UUID() costs ~1 µs
         self.legacy = legacy
         self.closed = False
         self.public: weakref.ref[Session] | None = None
@@ -46,14 +47,12 @@ class Session:
     that is garbage-collected while open emits ``ResourceWarning`` and is closed.
     """
 
-    __slots__ = ("__weakref__", "_client", "_finalizer", "_state")
+    __slots__ = ("__weakref__", "_client", "_state")
 
     def __init__(self, client: Client, state: _SessionState) -> None:
         self._client = client  # keeps the client (and its native handle) alive
         self._state = state
         state.public = weakref.ref(self)
-        self._finalizer = weakref.finalize(self, _finalize, state)
-        self._finalizer.atexit = False  # interpreter exit closes the client instead
 
     @property
     def address(self) -> MacAddress:
@@ -63,7 +62,11 @@ class Session:
     @property
     def interface_guid(self) -> uuid.UUID:
         """The GUID of the network interface the session created."""
-        return self._state.guid
+        state = self._state
+        guid = state.guid
+        if guid is None:
+            guid = state.guid = uuid.UUID(bytes_le=state.guid_bytes)
+        return guid
 
     @property
     def legacy(self) -> bool:
@@ -82,7 +85,6 @@ class Session:
         Raises :class:`~wifidirect.WFDError` if the service refuses; the session counts as
         closed all the same.
         """
-        self._finalizer.detach()
         self._state.client.close_session(self._state)
 
     def __enter__(self) -> Session:
@@ -110,12 +112,15 @@ class Session:
     def __repr__(self) -> str:
         state = "closed" if self._state.closed else "open"
         kind = " legacy" if self._state.legacy else ""
-        return f"<wifidirect.Session{kind} {self._state.address} {state} {self._state.guid}>"
+        return f"<wifidirect.Session{kind} {self._state.address} {state} {self.interface_guid}>"
+
+    def __del__(self) -> None:
+        # Cheaper than weakref.finalize on this hot path; the state outlives the object.
+        if not self._state.closed:
+            _finalize(self._state)
 
 
 def _finalize(state: _SessionState) -> None:
-    if state.closed:
-        return
     # Never the native call here: this may run on a callback thread or under a held lock.
     # Scheduled before warning: a warnings filter may turn the warning into an exception.
     _cleanup.submit(state.client.close_session, state, True)

@@ -1,16 +1,39 @@
-"""The command line: the demo (the main job) and info."""
+"""The command line: demo (progress, summary, --peers), info, open, legacy, visibility; --json;
+exit codes 0 / 1 / 2; one-line errors without a traceback unless --debug."""
 
 from __future__ import annotations
 
+import io
+import json
+import math
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from helpers import PHONE, PRINTER, PROJECTOR, SPEAKER, TV, UNKNOWN
 
+from wifidirect import cli, sim
 from wifidirect.__main__ import main
+from wifidirect.cli._demo import add_demo_peers
+from wifidirect.cli._output import Progress, percentile, table
+
+Capture = pytest.CaptureFixture[str]
 
 
-def test_demo_opens_every_default_peer_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+def run_json(capsys: Capture, *argv: str, code: int = 0) -> dict[str, Any]:
+    assert main([*argv, "--json"]) == code
+    captured = capsys.readouterr()
+    doc: dict[str, Any] = json.loads(captured.out)  # stdout is exactly one JSON document
+    return doc
+
+
+# --- demo ----------------------------------------------------------------------------------
+
+
+def test_demo_opens_every_default_peer_and_exits_zero(capsys: Capture) -> None:
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "backend 'sim'" in out
@@ -19,18 +42,284 @@ def test_demo_opens_every_default_peer_and_exits_zero(capsys: pytest.CaptureFixt
     assert "ERROR_NOT_AUTHENTICATED (1244)" in out  # the unpaired speaker
     assert "legacy" in out
     assert "0 contract violations" in out
+    # Progress (not a terminal: one plain line per completion for five peers), then the table.
+    progress = [line for line in out.splitlines() if line.lstrip().startswith("progress")]
+    assert len(progress) == 5 and "5/5 done: 3 opened, 2 failed, 0 pending" in progress[-1]
+    assert "\r" not in out
+    rows = summary_rows(out)
+    assert rows["sessions attempted"] == "5"
+    assert rows["opened"] == "3" and rows["failed"] == "2"
+    assert rows["ERROR_TIMEOUT (1460)"] == "1"
+    assert rows["ERROR_NOT_AUTHENTICATED (1244)"] == "1"
+    assert rows["latency p50"].endswith(" ms") and rows["latency p99"].endswith(" ms")
+    assert rows["legacy opened"] == "1 of 1"
 
 
-def test_info(capsys: pytest.CaptureFixture[str]) -> None:
+def summary_rows(out: str) -> dict[str, str]:
+    """The summary table's rows: label -> value."""
+    lines = out.splitlines()
+    start = lines.index("summary") + 2
+    end = next(i for i in range(start, len(lines)) if lines[i].lstrip().startswith("---"))
+    rows = {}
+    for line in lines[start:end]:
+        label, value = line.strip().split("   ", 1)
+        rows[label.strip()] = value.strip()
+    return rows
+
+
+def test_demo_with_more_peers_shows_progress_by_tenths_and_summarises(capsys: Capture) -> None:
+    assert main(["demo", "--peers", "30"]) == 0
+    out = capsys.readouterr().out
+    progress = [line for line in out.splitlines() if line.lstrip().startswith("progress")]
+    assert len(progress) == 10  # one line per tenth of the 35 opens
+    assert "35/35 done" in progress[-1]
+    assert " open    " not in out  # more than 20 peers: no per-peer listing without -v
+    rows = summary_rows(out)
+    # The generated peers are fixed: 10, 20, 30 out of range; 5, 15, 25 not paired; 7 fails
+    # with RPC_S_CALL_FAILED. Plus the default projector and speaker.
+    assert rows["sessions attempted"] == "35"
+    assert rows["ERROR_TIMEOUT (1460)"] == "4"
+    assert rows["ERROR_NOT_AUTHENTICATED (1244)"] == "4"
+    assert rows["RPC_S_CALL_FAILED (1726)"] == "1"
+    assert rows["failed"] == "9" and rows["opened"] == "26"
+    assert "0 contract violations" in out
+
+
+def test_demo_verbose_lists_every_peer(capsys: Capture) -> None:
+    assert main(["demo", "--peers", "20", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("Demo peer ") == 20
+
+
+def test_demo_json(capsys: Capture) -> None:
+    doc = run_json(capsys, "demo")
+    assert doc["ok"] is True and doc["backend"] == "sim" and doc["negotiated_version"] == 1
+    summary = doc["summary"]
+    assert (summary["attempted"], summary["opened"], summary["failed"]) == (5, 3, 2)
+    assert summary["failures_by_error"] == {"ERROR_NOT_AUTHENTICATED": 1, "ERROR_TIMEOUT": 1}
+    p50, p99 = summary["latency_ms"]["p50"], summary["latency_ms"]["p99"]
+    assert 0 < p50 <= p99
+    by_address = {o["address"]: o for o in doc["opens"]}
+    assert by_address[TV]["ok"] and by_address[TV]["interface_guid"]
+    assert by_address[PROJECTOR]["error"]["winerror"] == 1460
+    assert by_address[PROJECTOR]["error"]["reason_code"] == 9
+    assert [o["address"] for o in doc["legacy"]] == [PRINTER]
+    assert doc["simulator"]["violations"] == 0
+    assert doc["closed_sessions"] == 4  # three opens and the legacy session
+
+
+def test_demo_peers_need_the_simulator() -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--backend", "wlanapi", "demo", "--peers", "3"])
+    assert info.value.code == 2
+
+
+def test_generated_peers_are_the_same_every_time() -> None:
+    first = add_demo_peers(40)
+    sim.reset()
+    assert add_demo_peers(40) == first
+    assert len({p.latency for p in first}) > 10  # varied
+
+
+# --- progress, table, percentile -------------------------------------------------------------
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_redraws_one_line() -> None:
+    stream = FakeTerminal()
+    progress = Progress(4, stream)
+    assert progress.live
+    for ok in (True, False, True, True):
+        progress.update(ok)
+    progress.finish()
+    text = stream.getvalue()
+    assert text.startswith("\r[") and text.endswith("\n") and text.count("\n") == 1
+    assert "4/4 done: 3 opened, 1 failed, 0 pending" in text.rsplit("\r", 1)[-1]
+
+
+def test_progress_elsewhere_prints_plain_lines_by_tenths() -> None:
+    stream = io.StringIO()
+    progress = Progress(100, stream)
+    assert not progress.live
+    for i in range(100):
+        progress.update(i % 4 != 0)
+        progress.tick()  # time passing changes nothing here
+    progress.finish()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 10
+    assert "100/100 done: 75 opened, 25 failed, 0 pending" in lines[-1]
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+    assert percentile([7.0], 0.99) == 7.0
+    assert math.isnan(percentile([], 0.5))
+
+
+def test_table_aligns() -> None:
+    lines = table([("a", "1"), ("longer", "100")], "title")
+    assert lines[0] == "title"
+    assert lines[2] == "  a          1" and lines[3] == "  longer   100"
+
+
+# --- info, open, legacy, visibility ---------------------------------------------------------
+
+
+def test_info(capsys: Capture) -> None:
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     assert "backend: sim" in out and "Living Room TV" in out
+    assert "negotiated API version: 1" in out and "handle limit 64" in out
 
 
-def test_usage_errors_exit_two() -> None:
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_info_json_with_options_before_or_after_the_command(capsys: Capture, where: str) -> None:
+    argv = ["--json", "info"] if where == "before" else ["info", "--json"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "info" and doc["backend"] == "sim"
+    assert doc["negotiated_version"] == 1
+    assert [p["address"] for p in doc["simulator"]["peers"]] == [
+        TV,
+        PRINTER,
+        PHONE,
+        PROJECTOR,
+        SPEAKER,
+    ]
+    assert doc["simulator"]["stats"]["violations"] == 0
+
+
+def test_open_holds_and_closes(capsys: Capture) -> None:
+    assert main(["open", TV, "--hold", "0.01", "--timeout", "5"]) == 0
+    out = capsys.readouterr().out
+    assert f"opened a session to {TV}" in out and "interface " in out
+    assert "holding the session for 0.01 s" in out and "closed the session" in out
+    assert sim.stats().sessions == 0 or sim.wait_idle()
+
+
+def test_open_json(capsys: Capture) -> None:
+    doc = run_json(capsys, "open", "02-00-5E-10-00-03")
+    assert doc["ok"] and doc["address"] == PHONE and not doc["legacy"]
+    assert len(doc["interface_guid"]) == 36
+
+
+def test_a_failed_open_exits_one_with_one_line(capsys: Capture) -> None:
+    assert main(["open", PROJECTOR]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("wifidirect: error: ")
+    assert "ERROR_TIMEOUT (1460)" in captured.err and "reason code 9" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_a_failed_open_with_json_is_a_document_too(capsys: Capture) -> None:
+    assert main(["open", SPEAKER, "--json"]) == 1
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["ok"] is False and doc["command"] == "open"
+    assert doc["error"]["name"] == "ERROR_NOT_AUTHENTICATED" and doc["error"]["reason_code"] == 2
+    assert captured.err.startswith("wifidirect: error: ")
+
+
+def test_an_open_that_times_out_exits_one(capsys: Capture) -> None:
+    sim.add_peer(UNKNOWN, latency=60)
+    assert main(["open", UNKNOWN, "--timeout", "0.01"]) == 1
+    assert "timed out" in capsys.readouterr().err
+
+
+def test_legacy(capsys: Capture) -> None:
+    assert main(["legacy", PRINTER]) == 0
+    assert f"opened a legacy session to {PRINTER}" in capsys.readouterr().out
+    assert main(["legacy", TV]) == 1  # no stored profile
+    assert "ERROR_NOT_FOUND (1168)" in capsys.readouterr().err
+
+
+def test_visibility(capsys: Capture) -> None:
+    sim.add_peer(UNKNOWN, visible=False)
+    doc = run_json(capsys, "visibility", UNKNOWN)
+    assert doc == {
+        "command": "visibility",
+        "ok": True,
+        "backend": "sim",
+        "address": UNKNOWN,
+        "node_visible": False,
+    }
+    assert main(["visibility", TV]) == 0
+    assert "device node visible" in capsys.readouterr().out
+    assert main(["visibility", "02:00:00:00:00:fe"]) == 1
+    assert "ERROR_NOT_FOUND" in capsys.readouterr().err
+
+
+# --- usage errors, failures, --debug ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["frobnicate"],
+        [],
+        ["open"],
+        ["open", "not-a-mac"],
+        ["open", TV, "--timeout", "-1"],
+        ["open", TV, "--hold", "inf"],
+        ["demo", "--peers", "many"],
+        ["demo", "--peers", "100000"],
+        ["--backend", "radio", "info"],
+    ],
+)
+def test_usage_errors_exit_two(argv: list[str], capsys: Capture) -> None:
     with pytest.raises(SystemExit) as info:
-        main(["frobnicate"])
+        main(argv)
     assert info.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="wlanapi exists on Windows")
+def test_an_unavailable_backend_is_one_line_and_exit_one(capsys: Capture) -> None:
+    assert main(["--backend", "wlanapi", "info"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "wlanapi" in err and "unavailable" in err
+
+
+def test_debug_shows_the_traceback_and_the_native_calls(capsys: Capture) -> None:
+    assert main(["--debug", "open", PROJECTOR]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert "OpenSessionError" in err
+    assert err.rstrip().splitlines()[-1].startswith("wifidirect: error: ")
+
+
+def test_an_unexpected_exception_is_reported_as_a_bug_in_one_line(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(cli.COMMANDS, "info", broken)
+    assert main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "wifidirect: error: RuntimeError: boom (a bug in wifidirect? run with --debug for "
+        "details)\n"
+    )
+
+
+def test_version(capsys: Capture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.startswith("wifidirect 0.")
+
+
+# --- the installed commands -------------------------------------------------------------------
 
 
 def test_python_dash_m_runs_the_demo() -> None:
@@ -43,3 +332,20 @@ def test_python_dash_m_runs_the_demo() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "contract violations" in proc.stdout and proc.stderr == ""
+    assert "summary" in proc.stdout
+
+
+def test_the_console_script() -> None:
+    script = shutil.which("wifidirect", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the wifidirect console script is not installed beside this Python")
+    proc = subprocess.run(
+        [script, "open", TV], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"opened a session to {TV}" in proc.stdout
+    proc = subprocess.run(
+        [script, "open", SPEAKER], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("wifidirect: error: ") and proc.stderr.count("\n") == 1

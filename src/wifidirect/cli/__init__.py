@@ -1,0 +1,198 @@
+"""The ``wifidirect`` command (also ``python -m wifidirect``).
+
+Commands: ``info``, ``open MAC``, ``legacy MAC``, ``visibility MAC`` and ``demo``. Every command
+takes ``--backend``, ``--json`` (one JSON document on stdout instead of text) and ``--debug``
+(debug logs of every native call on stderr, and tracebacks), before or after its name.
+
+Exit codes: 0 success, 1 an operation failed (one line ``wifidirect: error: ...`` on stderr,
+and with ``--json`` a document with ``"ok": false``), 2 usage error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+
+from .. import __version__
+from ..address import MacAddress
+from ..errors import ClosedError, WFDError
+from ._commands import run_info, run_legacy, run_open, run_visibility
+from ._demo import UsageError, run_demo
+from ._output import Output, error_info
+
+__all__ = ["main"]
+
+#: Exceptions that mean "the operation failed" (exit 1) rather than a bug in wifidirect.
+EXPECTED = (WFDError, TimeoutError, ImportError, ClosedError, UsageError)
+
+
+def _address(text: str) -> MacAddress:
+    try:
+        return MacAddress(text)
+    except (TypeError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if math.isnan(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"seconds must be >= 0: {text!r}")
+    return value
+
+
+def _finite_seconds(text: str) -> float:
+    value = _seconds(text)
+    if math.isinf(value):
+        raise argparse.ArgumentTypeError(f"seconds must be finite: {text!r}")
+    return value
+
+
+def _peer_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"from 0 to 10000 peers, not {value}")
+    return value
+
+
+def _common(subcommand: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command name. After it, their default is
+    SUPPRESS, so an option given before the name is not reset by the subparser."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if subcommand else value
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--backend",
+        choices=("wlanapi", "sim"),
+        default=default(None),
+        help="backend (default: $WIFIDIRECT_BACKEND, else wlanapi on Windows, sim elsewhere)",
+    )
+    common.add_argument(
+        "--json", action="store_true", default=default(False), help="print one JSON document"
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log every native call to stderr and show tracebacks",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="wifidirect",
+        description="Open and close Wi-Fi Direct sessions (Windows' WFD API, or the simulator).",
+        parents=[_common(subcommand=False)],
+        epilog="exit codes: 0 success, 1 the operation failed, 2 usage error",
+    )
+    parser.add_argument("--version", action="version", version=f"wifidirect {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = [_common(subcommand=True)]
+
+    commands.add_parser(
+        "info", parents=sub, help="backend, version, negotiated API version, simulator state"
+    )
+
+    p = commands.add_parser("open", parents=sub, help="open a session, hold it, close it")
+    p.add_argument("address", type=_address, metavar="MAC", help="the device address")
+    p.add_argument(
+        "--timeout", type=_seconds, default=30.0, help="seconds to wait for the open (30)"
+    )
+    p.add_argument("--hold", type=_finite_seconds, default=0.0, help="seconds to keep it open (0)")
+
+    p = commands.add_parser("legacy", parents=sub, help="open a legacy (WPS) session")
+    p.add_argument("address", type=_address, metavar="MAC", help="the device address")
+    p.add_argument("--hold", type=_finite_seconds, default=0.0, help="seconds to keep it open (0)")
+
+    p = commands.add_parser(
+        "visibility", parents=sub, help="update a device node's visibility property"
+    )
+    p.add_argument("address", type=_address, metavar="MAC", help="the device address")
+
+    p = commands.add_parser(
+        "demo", parents=sub, help="open sessions to every simulated peer concurrently"
+    )
+    p.add_argument("--timeout", type=_seconds, default=5.0, help="seconds per open (5)")
+    p.add_argument(
+        "--peers",
+        type=_peer_count,
+        metavar="N",
+        help="add N simulated peers (varied latency, some failing) to the default five",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="list every peer, also beyond 20")
+    return parser
+
+
+def _demo(args: argparse.Namespace, out: Output) -> int:
+    return asyncio.run(run_demo(args, out))
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
+    "info": run_info,
+    "open": run_open,
+    "legacy": run_legacy,
+    "visibility": run_visibility,
+    "demo": _demo,
+}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, EXPECTED):
+        return text
+    return f"{type(exc).__name__}: {text} (a bug in wifidirect? run with --debug for details)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (argparse exits with 2 on usage errors)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except BrokenPipeError:  # e.g. `wifidirect info --json | head -1`: not worth a traceback
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
+        except (OSError, ValueError):
+            pass
+        return 1
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    out = Output(args.json)
+    if args.debug:
+        logging.basicConfig(
+            level=logging.DEBUG,
+            format="%(relativeCreated)8.1f ms %(threadName)s %(name)s: %(message)s",
+        )
+        logging.getLogger("wifidirect").setLevel(logging.DEBUG)
+    try:
+        return COMMANDS[args.command](args, out)
+    except UsageError as exc:
+        parser.error(str(exc))  # exits 2
+    except KeyboardInterrupt:
+        print("wifidirect: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        out.document({"command": args.command, "ok": False, "error": error_info(exc)})
+        print(f"wifidirect: error: {_one_line(exc)}", file=sys.stderr)
+        return 1

@@ -1,0 +1,148 @@
+"""``wifidirect info``, ``open``, ``legacy`` and ``visibility``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from typing import Any
+
+from .. import __version__, sim
+from .._native import default_backend_name
+from ..address import MacAddress
+from ..client import Client
+from ..errors import error_name
+from ..session import Session
+from ._output import Output
+
+__all__ = ["run_info", "run_legacy", "run_open", "run_visibility"]
+
+
+def _peer_json(p: sim.Peer) -> dict[str, Any]:
+    doc = dataclasses.asdict(p)
+    doc["address"] = str(p.address)
+    doc["error_name"] = error_name(p.error) if p.error else None
+    return doc
+
+
+def run_info(args: argparse.Namespace, out: Output) -> int:
+    """Backend, version, negotiated API version, simulator state."""
+    with Client(args.backend) as client:
+        backend, version = client.backend, client.negotiated_version
+    stats = sim.stats()
+    peers = sim.peers()
+    out.line(f"wifidirect {__version__}")
+    out.line(f"backend: {backend} (default here: {default_backend_name()})")
+    out.line(f"negotiated API version: {version}")
+    out.line(
+        f"simulator: {len(peers)} peers, {stats.clients} clients, {stats.sessions} sessions, "
+        f"{stats.violations} violations, handle limit {sim.get_handle_limit()}"
+    )
+    for p in peers:
+        flags = ", ".join(
+            f
+            for f, on in (("paired", p.paired), ("legacy", p.legacy), ("visible", p.visible))
+            if on
+        )
+        outcome = "success" if not p.error else f"{error_name(p.error)} ({p.error})"
+        out.line(
+            f"  {p.address}  {p.name:<24.24} {flags:<24} latency {p.latency * 1000:.0f} ms, "
+            f"{outcome}"
+        )
+    out.document(
+        {
+            "command": "info",
+            "ok": True,
+            "version": __version__,
+            "backend": backend,
+            "default_backend": default_backend_name(),
+            "negotiated_version": version,
+            "simulator": {
+                "handle_limit": sim.get_handle_limit(),
+                "stats": dataclasses.asdict(stats),
+                "peers": [_peer_json(p) for p in peers],
+            },
+        }
+    )
+    return 0
+
+
+def _hold(session: Session, seconds: float, out: Output) -> None:
+    if seconds > 0:
+        out.line(f"holding the session for {seconds:g} s ...")
+        time.sleep(seconds)
+    session.close()
+    out.line("closed the session")
+
+
+def _session_doc(
+    command: str, client: Client, session: Session, ms: float, hold: float
+) -> dict[str, Any]:
+    return {
+        "command": command,
+        "ok": True,
+        "backend": client.backend,
+        "address": str(session.address),
+        "interface_guid": str(session.interface_guid),
+        "legacy": session.legacy,
+        "latency_ms": round(ms, 3),
+        "held_s": hold,
+    }
+
+
+def run_open(args: argparse.Namespace, out: Output) -> int:
+    """Open a session (``WFDStartOpenSession``), hold it, close it."""
+    mac: MacAddress = args.address
+    with Client(args.backend) as client:
+        started = time.perf_counter()
+        session = client.open_session_sync(mac, timeout=args.timeout)
+        ms = (time.perf_counter() - started) * 1e3
+        with session:
+            out.line(
+                f"opened a session to {mac} in {ms:.1f} ms: interface {session.interface_guid}"
+            )
+            _hold(session, args.hold, out)
+        out.document(_session_doc("open", client, session, ms, args.hold))
+    return 0
+
+
+def run_legacy(args: argparse.Namespace, out: Output) -> int:
+    """Open a legacy session (``WFDOpenLegacySession``), hold it, close it."""
+    mac: MacAddress = args.address
+    with Client(args.backend) as client:
+        started = time.perf_counter()
+        session = client.open_legacy_session(mac)
+        ms = (time.perf_counter() - started) * 1e3
+        with session:
+            out.line(
+                f"opened a legacy session to {mac} in {ms:.1f} ms: "
+                f"interface {session.interface_guid}"
+            )
+            _hold(session, args.hold, out)
+        out.document(_session_doc("legacy", client, session, ms, args.hold))
+    return 0
+
+
+def run_visibility(args: argparse.Namespace, out: Output) -> int:
+    """Update the device node's visibility (``WFDUpdateDeviceVisibility``)."""
+    mac: MacAddress = args.address
+    with Client(args.backend) as client:
+        backend = client.backend
+        client.update_device_visibility(mac)
+    node_visible = sim.peer(mac).node_visible if backend == "sim" else None
+    detail = (
+        ""
+        if node_visible is None
+        else f" (simulator: device node {'visible' if node_visible else 'hidden'})"
+    )
+    out.line(f"updated the visibility of {mac}{detail}")
+    out.document(
+        {
+            "command": "visibility",
+            "ok": True,
+            "backend": backend,
+            "address": str(mac),
+            "node_visible": node_visible,
+        }
+    )
+    return 0

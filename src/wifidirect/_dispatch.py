@@ -4,7 +4,8 @@ Every open gets a :class:`PendingOpen` record in a locked table under an integer
 token (not a pointer) is the ``pvContext`` given to ``WFDStartOpenSession``. The record stays in
 the table until its callback has fired, also after a cancel, so a late callback always finds it.
 
-The callback (:func:`complete`) does the minimum: it copies the arguments into the record,
+The completion hook (:func:`complete_batch`, fed by the module's C trampoline, see
+include/shim.h) does the minimum: it copies the arguments into the record,
 wakes a blocked thread (``Client.open_session_sync``, ``Client.close``) if one waits, and for
 an asyncio waiter appends the record to its loop's :class:`_Inbox`. Completions are coalesced:
 the first one into an empty inbox schedules one ``drain`` with ``loop.call_soon_threadsafe``,
@@ -28,9 +29,10 @@ from . import _cleanup
 if TYPE_CHECKING:
     from .address import MacAddress
 
-__all__ = ["PendingOpen", "callback_error", "complete", "pending_count", "request_cancel"]
+__all__ = ["PendingOpen", "callback_error", "complete_batch", "pending_count", "request_cancel"]
 
 log = logging.getLogger("wifidirect")
+_debug = log.isEnabledFor
 
 _lock = threading.Lock()
 _table: dict[int, PendingOpen] = {}
@@ -163,44 +165,55 @@ class PendingOpen:
             return self.done
 
 
-def complete(token: int, handle: int, guid: bytes, error: int, reason: int) -> None:
-    """The completion callback's body, on the foreign thread. Never raises, never calls C."""
-    schedule: _Inbox | None = None
+def complete_batch(entries: list[tuple[int, int, int, int, bytes]]) -> None:
+    """The completion hook's body, on the foreign thread: copy each ``(token, session, error,
+    reason, guid)`` into its record and wake the waiting side. Never raises, never calls C.
+
+    The table lock is taken once for the whole batch; each event loop that has completions in
+    it gets one ``call_soon_threadsafe``, and blocked threads are woken after the lock is left.
+    """
+    waiters: list[threading.Lock] = []
+    schedule: list[_Inbox] = []
+    orphans: list[PendingOpen] = []
     with _lock:
-        rec = _table.pop(token, None)
-        if rec is None:
-            log.warning("completion for unknown open token %d ignored", token)
-            return
-        rec.handle = handle
-        rec.guid = guid
-        rec.error = error
-        rec.reason = reason
-        rec.done = True
-        waiter = rec.waiter
-        inbox = rec.inbox
-        if inbox is not None:
+        for token, handle, error, reason, guid in entries:
+            rec = _table.pop(token, None)
+            if rec is None:
+                log.warning("completion for unknown open token %d ignored", token)
+                continue
+            rec.handle = handle
+            rec.guid = b"" if error else guid
+            rec.error = error
+            rec.reason = reason
+            rec.done = True
+            if rec.waiter is not None:
+                waiters.append(rec.waiter)
+            inbox = rec.inbox
             if rec.abandoned:
-                inbox.outstanding -= 1
-                if inbox.outstanding == 0 and not inbox.items:
-                    _inboxes.pop(inbox.loop, None)
-            else:
+                orphans.append(rec)
+                if inbox is not None:
+                    inbox.outstanding -= 1
+                    if inbox.outstanding == 0 and not inbox.items:
+                        _inboxes.pop(inbox.loop, None)
+            elif inbox is not None:
                 inbox.items.append(rec)
                 if not inbox.scheduled:
                     inbox.scheduled = True
-                    schedule = inbox
-    if waiter is not None:
+                    schedule.append(inbox)
+    for waiter in waiters:
         waiter.release()
-    if log.isEnabledFor(DEBUG):
-        log.debug(
-            "completion token=%d session=%#x error=%d reason=%d", token, handle, error, reason
-        )
-    if rec.abandoned:
+    if _debug(DEBUG):
+        for token, handle, error, reason, _ in entries:
+            log.debug(
+                "completion token=%d session=%#x error=%d reason=%d", token, handle, error, reason
+            )
+    for rec in orphans:
         _orphan(rec)
-    elif schedule is not None:
+    for inbox in schedule:
         try:
-            schedule.loop.call_soon_threadsafe(schedule.drain)
+            inbox.loop.call_soon_threadsafe(inbox.drain)
         except RuntimeError:  # the loop is closed: none of its coroutines can ever resume
-            _orphan_inbox(schedule)
+            _orphan_inbox(inbox)
 
 
 def _orphan(rec: PendingOpen) -> None:

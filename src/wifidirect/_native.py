@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import struct
 import sys
 import threading
 from logging import DEBUG
@@ -137,20 +138,31 @@ class Backend:
 
 
 def _install_callback(module: Any) -> None:
-    """Register ``wfd_open_complete`` for one module: copy the arguments, hand them off."""
-    ffi = module.ffi
-    complete = _dispatch.complete
+    """Register the module's ``wfd_completions_ready`` hook: take the queued completions in
+    batches and hand them to :func:`_dispatch.complete_batch`. Runs on a foreign thread."""
+    ffi, lib = module.ffi, module.lib
+    size = ffi.sizeof("uintptr_t")
+    layout = struct.Struct("=" + ("Q" if size == 8 else "I") * 2 + "II16s")
+    if layout.size != ffi.sizeof("wfdx_completion"):
+        raise ImportError(f"{module.__name__}: unexpected wfdx_completion layout")
+    batch = 256
+    buffer = ffi.new("wfdx_completion[]", batch)  # one drainer at a time: the trampoline's rule
+    view = ffi.buffer(buffer)
+    take = lib.wfdx_take
+    complete_batch = _dispatch.complete_batch
+    unpack = layout.iter_unpack
+    record = layout.size
 
-    def wfd_open_complete(session: Any, context: Any, guid: Any, error: int, reason: int) -> None:
-        complete(
-            int(ffi.cast("uintptr_t", context)),
-            int(ffi.cast("uintptr_t", session)),
-            bytes(ffi.buffer(ffi.addressof(guid))) if error == 0 else b"",
-            error,
-            reason,
-        )
+    def wfd_completions_ready() -> None:
+        while True:
+            count = take(buffer, batch)
+            if count == 0:
+                return
+            complete_batch(list(unpack(view[: count * record])))
 
-    ffi.def_extern(name="wfd_open_complete", onerror=_dispatch.callback_error)(wfd_open_complete)
+    ffi.def_extern(name="wfd_completions_ready", onerror=_dispatch.callback_error)(
+        wfd_completions_ready
+    )
 
 
 _lock = threading.Lock()

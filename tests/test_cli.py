@@ -294,6 +294,7 @@ def test_debug_shows_the_traceback_and_the_native_calls(capsys: Capture) -> None
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err
     assert "OpenSessionError" in err
+    assert "WFDOpenHandle(" in err and "WFDStartOpenSession(" in err  # the debug log
     assert err.rstrip().splitlines()[-1].startswith("wifidirect: error: ")
 
 

@@ -174,13 +174,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if not args.debug:
+        return _command(parser, args)
+    # The command line is an application: with --debug it shows the library's debug log on
+    # stderr, for this call only (main() may run in a process that configured logging itself).
+    logger = logging.getLogger("wifidirect")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(relativeCreated)8.1f ms %(threadName)s %(name)s: %(message)s")
+    )
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        return _command(parser, args)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     out = Output(args.json)
-    if args.debug:
-        logging.basicConfig(
-            level=logging.DEBUG,
-            format="%(relativeCreated)8.1f ms %(threadName)s %(name)s: %(message)s",
-        )
-        logging.getLogger("wifidirect").setLevel(logging.DEBUG)
     try:
         return COMMANDS[args.command](args, out)
     except UsageError as exc:

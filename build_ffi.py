@@ -12,7 +12,9 @@ hook, so the Python facade has a single code path for both.
 
 This file is the only place that knows about platforms and compilers. ``setup.py`` names the
 builders through ``cffi_modules``; ``python build_ffi.py [sim|wlanapi] [--emit-c DIR]`` builds
-in place or only writes the generated C (used by the Windows cross-build tooling).
+in place or only writes the generated C; ``python build_ffi.py cross ARCH --python DIR --out DIR``
+cross-compiles the Windows modules with mingw-w64 (used by ``tools/wine-test``, see
+:func:`cross_build`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -271,13 +274,102 @@ def build_wlanapi(windows: bool = True) -> FFI:
     return ffi
 
 
+def build_sim_abi(windows: bool = sys.platform == "win32") -> FFI:
+    """``wifidirect._wfdsim_abi``: an out-of-line ABI-mode (pure Python) module of the control API.
+
+    It lets :mod:`wifidirect.sim` drive the simulator built as a stand-in ``wlanapi.dll`` (see
+    ``src/wfdsim/wlanapi.def``) when that DLL is what the ``wlanapi`` backend loaded.
+    """
+    ffi = FFI()
+    ffi.cdef(read_cdef(("{types}", "wfdsim.h"), windows))
+    ffi.set_source("wifidirect._wfdsim_abi", None)
+    return ffi
+
+
 #: Names setup.py hands to cffi_modules.
 sim_ffi = build_sim()
 wlanapi_ffi = build_wlanapi() if sys.platform == "win32" else None
+wfdsim_abi_ffi = build_sim_abi() if sys.platform == "win32" else None
+
+
+# ---- Cross-building for Windows with mingw-w64 ------------------------------------------------
+
+#: Flags for every Windows compile: the same warnings-as-errors as the native builds.
+MINGW_CFLAGS = ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror"]
+#: libgcc linked statically: the modules and the DLL need no mingw runtime DLL.
+MINGW_SHARED = ["-shared", "-static-libgcc"]
+
+
+def _run(*cmd: str | Path) -> str:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run(
+        [str(c) for c in cmd], check=True, stdout=subprocess.PIPE, text=True
+    ).stdout
+
+
+def cross_build(arch: str, python: Path, out: Path) -> None:
+    """Cross-compile the Windows build with mingw-w64 into ``out``.
+
+    ``python`` is an unpacked 64-bit Windows CPython (``include/``, ``libs/python3.lib``).
+
+    * ``x86_64``: ``_wlanapi.pyd`` (imports the seven functions from wlanapi.dll through mingw's
+      ``libwlanapi.a``), ``_wfdsim.pyd``, ``_wfdsim_abi.py``, and ``wlanapi.dll``: the simulator
+      exporting the seven functions and its control API under their real names.
+    * ``i686``: a link check of ``_wlanapi.pyd``. mingw's 32-bit ``libwlanapi.a`` lacks the WFD
+      functions, so the import library is made from ``include/wlanapi-i686.def`` (the decorated
+      ``__stdcall`` names); that of python3.dll from the ``Py*`` symbols the object imports.
+      The link succeeds only if every call's convention and argument sizes match the .def.
+    """
+    cc = f"{arch}-w64-mingw32-gcc"
+    out.mkdir(parents=True, exist_ok=True)
+    py_include = f"-I{python / 'include'}"
+    build_wlanapi(windows=True).emit_c_code(str(out / "_wlanapi.c"))
+    if arch == "i686":
+        obj = out / "_wlanapi.o"
+        _run(cc, *MINGW_CFLAGS, f"-I{INCLUDE}", py_include, "-c", out / "_wlanapi.c", "-o", obj)
+        imported = _run(f"{arch}-w64-mingw32-nm", "-u", obj).split()
+        names = (n.removeprefix("__imp__") for n in imported if n.startswith("__imp__"))
+        python_names = sorted(n for n in names if n.startswith(("Py", "_Py")))
+        (out / "python3.def").write_text(
+            "LIBRARY python3.dll\nEXPORTS\n" + "".join(f"    {n} DATA\n" for n in python_names)
+        )
+        dlltool = f"{arch}-w64-mingw32-dlltool"
+        _run(dlltool, "-d", out / "python3.def", "-l", out / "libpython3.a")
+        _run(dlltool, "-k", "-d", INCLUDE / "wlanapi-i686.def", "-l", out / "libwlanapi.a")
+        _run(
+            cc, *MINGW_SHARED, obj, f"-L{out}", "-lpython3", "-lwlanapi", "-o", out / "_wlanapi.pyd"
+        )
+        return
+    python3_lib = python / "libs" / "python3.lib"
+    cflags = [*MINGW_CFLAGS, *MINGW_SHARED, f"-I{INCLUDE}"]
+    _run(
+        cc,
+        *cflags,
+        py_include,
+        out / "_wlanapi.c",
+        python3_lib,
+        "-lwlanapi",
+        "-o",
+        out / "_wlanapi.pyd",
+    )
+    build_sim(windows=True).emit_c_code(str(out / "_wfdsim.c"))
+    sim_c = sorted(SIM_SOURCES.glob("*.c"))
+    cflags.append(f"-I{SIM_SOURCES}")
+    _run(cc, *cflags, py_include, out / "_wfdsim.c", *sim_c, python3_lib, "-o", out / "_wfdsim.pyd")
+    _run(cc, *cflags, *sim_c, SIM_SOURCES / "wlanapi.def", "-o", out / "wlanapi.dll")
+    build_sim_abi(windows=True).emit_python_code(str(out / "_wfdsim_abi.py"))
 
 
 def main(argv: list[str]) -> int:
     """Build in place, or with ``--emit-c DIR`` write the generated C for a cross-build."""
+    if argv[:1] == ["cross"]:
+        cross = argparse.ArgumentParser(prog="build_ffi.py cross", description=cross_build.__doc__)
+        cross.add_argument("arch", choices=("x86_64", "i686"))
+        cross.add_argument("--python", type=Path, required=True, help="unpacked Windows CPython")
+        cross.add_argument("--out", type=Path, required=True, help="output directory")
+        opts = cross.parse_args(argv[1:])
+        cross_build(opts.arch, opts.python.resolve(), opts.out.resolve())
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", choices=("sim", "wlanapi"))
     parser.add_argument("--emit-c", metavar="DIR", help="only write the generated C source here")

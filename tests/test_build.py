@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -37,28 +37,41 @@ def load_build_script() -> ModuleType:
     return module
 
 
+def compiled_modules() -> list[ModuleType]:
+    """The compiled modules importable here: the simulator's always, Wlanapi's on Windows."""
+    found = []
+    for name in _native.BACKENDS.values():
+        try:
+            found.append(importlib.import_module(name))
+        except ImportError:
+            assert name != "wifidirect._wfdsim", "the simulator module is built everywhere"
+    return found
+
+
 def test_type_sizes_follow_windows_llp64() -> None:
-    ffi, _ = _native.simulator_lib()
-    assert ffi.sizeof("DWORD") == 4
-    assert ffi.sizeof("HANDLE") == ffi.sizeof("void *")
-    assert ffi.sizeof("GUID") == 16
-    assert ffi.sizeof("DOT11_MAC_ADDRESS") == 6
-    assert ffi.sizeof("PDOT11_MAC_ADDRESS") == ffi.sizeof("void *")
+    for module in compiled_modules():
+        ffi = module.ffi
+        assert ffi.sizeof("DWORD") == 4
+        assert ffi.sizeof("HANDLE") == ffi.sizeof("void *")
+        assert ffi.sizeof("GUID") == 16
+        assert ffi.sizeof("DOT11_MAC_ADDRESS") == 6
+        assert ffi.sizeof("PDOT11_MAC_ADDRESS") == ffi.sizeof("void *")
 
 
 def test_completion_queue_entry_layout() -> None:
     # The trampoline copies the callback's five arguments into this record; the Python side
     # unpacks it with struct, so its size must be exactly the fields with no padding.
-    ffi, _ = _native.simulator_lib()
-    pointer = ffi.sizeof("uintptr_t")
-    assert ffi.sizeof("wfdx_completion") == 2 * pointer + 4 + 4 + 16
-    assert ffi.offsetof("wfdx_completion", "guid") == 2 * pointer + 8
+    for module in compiled_modules():
+        ffi = module.ffi
+        pointer = ffi.sizeof("uintptr_t")
+        assert ffi.sizeof("wfdx_completion") == 2 * pointer + 4 + 4 + 16
+        assert ffi.offsetof("wfdx_completion", "guid") == 2 * pointer + 8
 
 
 def test_module_version_matches_package_and_pyproject() -> None:
-    ffi, lib = _native.simulator_lib()
-    built = ffi.string(lib.wifidirect_module_version()).decode()
-    assert built == wifidirect.__version__
+    for module in compiled_modules():
+        built = module.ffi.string(module.lib.wifidirect_module_version()).decode()
+        assert built == wifidirect.__version__
     pyproject = ROOT / "pyproject.toml"
     if pyproject.exists():
         assert f'version = "{built}"' in pyproject.read_text()
@@ -106,12 +119,30 @@ def test_both_modules_declare_the_same_seven_functions() -> None:
     assert "wfd_completions_ready" in {
         k.split()[1] for k in real._parser._declarations if k.startswith("extern_python")
     }
-    _, lib = _native.simulator_lib()
-    for name in SEVEN:
-        assert callable(getattr(lib, name))
+    for module in compiled_modules():
+        for name in SEVEN:
+            assert callable(getattr(module.lib, name))
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="checks the POSIX type header")
+def test_windows_declarations_parse_on_every_platform() -> None:
+    # The cross-build (tools/wine-test) generates the Windows modules' C off Windows.
+    build = load_build_script()
+    sim = build.build_sim(windows=True)
+    real = build.build_wlanapi(windows=True)
+    abi = build.build_sim_abi(windows=True)
+
+    def declared(ffi: cffi.FFI, prefix: str) -> dict[str, str]:
+        names = ffi._parser._declarations
+        return {k.split()[1]: str(tp) for k, (tp, _) in names.items() if k.startswith(prefix)}
+
+    assert set(declared(sim, "function WFD")) == set(SEVEN)
+    assert declared(sim, "function WFD") == declared(real, "function WFD")
+    assert "__stdcall" in declared(sim, "function WFD")["WFDStartOpenSession"]
+    # the ABI module (the control API of the simulator built as wlanapi.dll) matches wfdsim.h
+    assert declared(abi, "function wfdsim_") == declared(sim, "function wfdsim_")
+    assert len(declared(abi, "function wfdsim_")) == 15
+
+
 def test_dword_is_never_unsigned_long_off_windows() -> None:
     text = (ROOT / "include/wfd_types_posix.h").read_text() if ROOT.exists() else ""
     assert "typedef uint32_t DWORD;" in text

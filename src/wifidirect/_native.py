@@ -239,6 +239,32 @@ def get_backend(name: str | None) -> Backend:
 
 
 def simulator_lib() -> tuple[Any, Any]:
-    """The simulator module's ``(ffi, lib)``, for :mod:`wifidirect.sim`."""
+    """The control API's ``(ffi, lib)`` for :mod:`wifidirect.sim`: the simulator behind the
+    default backend. That is the ``wlanapi`` backend's DLL when it is the simulator built as a
+    stand-in ``wlanapi.dll`` (as in the Wine test run), else the ``_wfdsim`` module."""
+    if default_backend_name() == "wlanapi":
+        dll = _simulator_dll()
+        if dll is not None:
+            return dll
     backend = _load("sim")
     return backend._ffi, backend._lib
+
+
+_sim_dll: list[tuple[Any, Any] | None] = []  # probed once: [] = not yet
+
+
+def _simulator_dll() -> tuple[Any, Any] | None:
+    """The control API of the loaded wlanapi.dll if it exports one (the simulator does, the real
+    DLL does not), through the ABI-mode module ``wifidirect._wfdsim_abi`` (Windows builds)."""
+    if not _sim_dll:
+        found = None
+        try:
+            _load("wlanapi")  # the DLL that _wlanapi's import table bound is now loaded
+            abi = importlib.import_module("wifidirect._wfdsim_abi")
+            lib = abi.ffi.dlopen("wlanapi.dll")  # that same loaded module
+            if hasattr(lib, "wfdsim_reset"):
+                found = abi.ffi, lib
+        except (ImportError, OSError):
+            pass
+        _sim_dll.append(found)
+    return _sim_dll[0]

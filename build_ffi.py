@@ -275,13 +275,13 @@ def build_wlanapi(windows: bool = True) -> FFI:
 
 
 def build_sim_abi(windows: bool = sys.platform == "win32") -> FFI:
-    """``wifidirect._wfdsim_abi``: an out-of-line ABI-mode (pure Python) module of the control API.
+    """``wifidirect._wfdsim_abi``: the WFD and control APIs as an out-of-line ABI-mode module.
 
     It lets :mod:`wifidirect.sim` drive the simulator built as a stand-in ``wlanapi.dll`` (see
     ``src/wfdsim/wlanapi.def``) when that DLL is what the ``wlanapi`` backend loaded.
     """
     ffi = FFI()
-    ffi.cdef(read_cdef(("{types}", "wfdsim.h"), windows))
+    ffi.cdef(read_cdef(("{types}", "wfd.h", "wfdsim.h"), windows))
     ffi.set_source("wifidirect._wfdsim_abi", None)
     return ffi
 

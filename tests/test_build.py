@@ -140,6 +140,7 @@ def test_windows_declarations_parse_on_every_platform() -> None:
     assert "__stdcall" in declared(sim, "function WFD")["WFDStartOpenSession"]
     # the ABI module (the control API of the simulator built as wlanapi.dll) matches wfdsim.h
     assert declared(abi, "function wfdsim_") == declared(sim, "function wfdsim_")
+    assert declared(abi, "function WFD") == declared(sim, "function WFD")
     assert len(declared(abi, "function wfdsim_")) == 15
 
 

@@ -261,3 +261,37 @@ def test_bad_arguments_fail_before_any_native_call() -> None:
 
     run(main())
     assert sim.stats().callbacks_delivered == 2
+
+
+def test_timer_during_cancel_cleanup() -> None:
+    # Regression (found by tests/test_stress.py): a task with a timeout is cancelled, and the
+    # timeout's timer fires while the facade waits for the cancelled open's callback. The
+    # timer must not end that wait early: closing the still-pending session would be a
+    # contract violation (WFDCloseSession while the open is pending). A refused cancel makes
+    # the completion come only after the peer's latency, well after the timer.
+    sim.add_peer(FAST, latency=0.15)
+
+    async def main() -> None:
+        async with wifidirect.Client() as client:
+            task = asyncio.ensure_future(client.open_session(FAST, timeout=0.05))
+            await asyncio.sleep(0.01)
+            sim.inject_error("WFDCancelOpenSession", 1722)  # logged; the open completes later
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert _dispatch.pending_count() == 0  # the cleanup waited for the completion
+            assert client.sessions == ()
+
+    run(main())
+    stats = settle()
+    assert (stats.sessions, stats.pending_opens, stats.violations) == (0, 0, 0)
+
+
+def test_refused_cancel_on_timeout_still_cleans_up() -> None:
+    sim.add_peer(FAST, latency=0.1)
+    with wifidirect.Client() as client:
+        sim.inject_error("WFDCancelOpenSession", 1722)
+        with pytest.raises(TimeoutError):
+            client.open_session_sync(FAST, timeout=0.01)  # the open succeeds after 0.1 s ...
+        assert client.sessions == ()  # ... and the facade closed it
+    assert settle().sessions == 0

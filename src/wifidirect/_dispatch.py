@@ -4,8 +4,8 @@ Every open gets a :class:`PendingOpen` record in a locked table under an integer
 token (not a pointer) is the ``pvContext`` given to ``WFDStartOpenSession``. The record stays in
 the table until its callback has fired, also after a cancel, so a late callback always finds it.
 
-The completion hook (:func:`complete_batch`, fed by the module's C trampoline, see
-include/shim.h) does the minimum: it copies the arguments into the record,
+The callback (:func:`complete_batch`, called by each module's ``wfd_open_complete``) does
+the minimum: it copies the arguments into the record,
 wakes a blocked thread (``Client.open_session_sync``, ``Client.close``) if one waits, and for
 an asyncio waiter appends the record to its loop's :class:`_Inbox`. Completions are coalesced:
 the first one into an empty inbox schedules one ``drain`` with ``loop.call_soon_threadsafe``,
@@ -20,11 +20,12 @@ import asyncio
 import itertools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any
 
 from . import _cleanup
+from .errors import WFDError
 
 if TYPE_CHECKING:
     from .address import MacAddress
@@ -165,7 +166,7 @@ class PendingOpen:
             return self.done
 
 
-def complete_batch(entries: list[tuple[int, int, int, int, bytes]]) -> None:
+def complete_batch(entries: Iterable[tuple[int, int, int, int, bytes]]) -> None:
     """The completion hook's body, on the foreign thread: copy each ``(token, session, error,
     reason, guid)`` into its record and wake the waiting side. Never raises, never calls C.
 
@@ -237,13 +238,20 @@ def request_cancel(rec: PendingOpen, cancel: Callable[[int], None]) -> bool:
     """Call ``cancel(handle)`` (``WFDCancelOpenSession``) if the open is still pending.
 
     Runs under the table lock, so the callback cannot return (and a failed open's handle cannot
-    become invalid) between the check and the native call. Returns whether it was called.
+    become invalid) between the check and the native call. Returns whether it was called. A
+    cancel the service refuses is logged, not raised: cancelling only ever asks, and the
+    completion still comes, so the caller waits for it either way.
     """
     with _lock:
         if rec.done or rec.cancel_requested:
             return False
         rec.cancel_requested = True
-        cancel(rec.handle)
+        try:
+            cancel(rec.handle)
+        except WFDError as exc:
+            log.warning(
+                "cancelling the open to %s failed (%s); awaiting its completion", rec.address, exc
+            )
         return True
 
 

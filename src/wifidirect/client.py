@@ -10,6 +10,7 @@ import threading
 import warnings
 import weakref
 from types import TracebackType
+from typing import cast
 
 from . import _cleanup, _dispatch, _native
 from ._dispatch import PendingOpen
@@ -31,7 +32,10 @@ def _check_timeout(timeout: object) -> float | None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
         raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    value = float(timeout)
+    try:
+        value = float(timeout)
+    except OverflowError:  # an int beyond float range: positive ones mean "no limit"
+        value = math.inf if cast(int, timeout) > 0 else -math.inf
     if math.isnan(value) or value < 0:
         raise ValueError(f"timeout must be >= 0 seconds or None, not {timeout!r}")
     if value >= threading.TIMEOUT_MAX:
@@ -118,6 +122,8 @@ class _ClientState:
 
     def discard(self, rec: PendingOpen) -> None:
         """Claim a completed open nobody will use; close its session if it opened."""
+        if not rec.done:  # its handle may still be pending: closing it is a contract violation
+            raise RuntimeError(f"wifidirect internal error: discarding open {rec.token} early")
         with self.lock:
             if self._claim(rec) and not rec.error and not self.closed:
                 self.backend.close_session(rec.handle)
@@ -314,17 +320,19 @@ class Client:
         timer = loop.call_later(limit, rec.wake) if limit is not None else None
         try:
             await future
-        except asyncio.CancelledError:
-            if await _abort_async(state, rec, loop):
-                state.discard(rec)
-            raise
-        except BaseException:  # GeneratorExit: the coroutine is dropped, nobody will wait
-            if rec.abandon():
-                _cleanup.submit(state.orphaned, rec)
-            raise
-        finally:
+        except BaseException as exc:
+            # The timer goes first: firing during the cleanup below, it would resolve the
+            # cleanup's wait future too (regression: test_timer_during_cancel_cleanup).
             if timer is not None:
                 timer.cancel()
+            if isinstance(exc, asyncio.CancelledError):
+                if await _abort_async(state, rec, loop):
+                    state.discard(rec)
+            elif rec.abandon():  # GeneratorExit: the coroutine is dropped, nobody will wait
+                _cleanup.submit(state.orphaned, rec)
+            raise
+        if timer is not None:
+            timer.cancel()
         if not rec.done and not await _abort_async(state, rec, loop):
             raise TimeoutError(f"opening a session to {mac} timed out after {limit} s")
         return state.adopt(rec)
@@ -408,16 +416,14 @@ async def _abort_async(
     loop (never blocking it), shielded from further cancellation. Returns ``True`` when the
     completion had arrived before the cancel."""
     issued = _dispatch.request_cancel(rec, state.backend.cancel_open)
-    if not rec.done:
-        waiter = loop.create_future()
-        rec.future = waiter
+    while not rec.done:  # the record's own flag decides, not whichever future got resolved
+        waiter = rec.future = loop.create_future()
         if rec.done:  # arrived between the check and the swap: its wake() may have run
-            waiter.set_result(None)
-        while not waiter.done():
-            try:
-                await asyncio.shield(waiter)
-            except asyncio.CancelledError:
-                continue  # keep waiting: the record must be resolved before we leave
+            break
+        try:
+            await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            continue  # keep waiting: the record must be resolved before we leave
     if not issued and not rec.cancel_requested:
         return True
     state.discard(rec)

@@ -6,9 +6,9 @@
 
 Both modules are cffi API-mode extensions compiled from the same declarations, read from
 ``include/`` in a fixed order with ``# line`` markers so a cdef error names the header line.
-Both expose the seven WFD functions under their Windows names, the facade's calling forms and
-the completion trampoline (include/shim.h), and the ``wfd_completions_ready`` extern "Python"
-hook, so the Python facade has a single code path for both.
+Both expose the seven WFD functions under their Windows names, the facade's calling forms
+(include/shim.h) and the ``wfd_open_complete`` extern "Python" callback, so the Python facade
+has a single code path for both.
 
 This file is the only place that knows about platforms and compilers. ``setup.py`` names the
 builders through ``cffi_modules``; ``python build_ffi.py [sim|wlanapi] [--emit-c DIR]`` builds
@@ -99,138 +99,37 @@ def preamble(windows: bool, with_sim: bool) -> str:
     lines.append('#include "wfd.h"')
     if with_sim:
         lines.append('#include "wfdsim.h"')
-    lines.append('#include "shim.h"')
     lines.append(SHIM_C)
     lines.append(f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}')
     return "\n".join(lines) + "\n"
 
 
-#: The definitions of include/shim.h: the facade's calling forms and the completion trampoline.
-#: They live in each generated module itself, beside the extern "Python" hook they call.
+#: The definitions of include/shim.h (they call the extern "Python" callback, so they live in
+#: the generated module itself, after cffi has declared wfd_open_complete).
 SHIM_C = r"""
-#include <stdlib.h>
-#include <string.h>
-#if defined(_WIN32)
-typedef SRWLOCK wfdx_lock_t;
-#define WFDX_LOCK_INIT SRWLOCK_INIT
-#define wfdx_lock(l) AcquireSRWLockExclusive(l)
-#define wfdx_unlock(l) ReleaseSRWLockExclusive(l)
-#else
-#include <pthread.h>
-typedef pthread_mutex_t wfdx_lock_t;
-#define WFDX_LOCK_INIT PTHREAD_MUTEX_INITIALIZER
-#define wfdx_lock(l) pthread_mutex_lock(l)
-#define wfdx_unlock(l) pthread_mutex_unlock(l)
-#endif
 #if defined(_MSC_VER)
 #define WFDX_THREAD_LOCAL __declspec(thread)
 #else
 #define WFDX_THREAD_LOCAL _Thread_local
 #endif
-
 static WFDX_THREAD_LOCAL DWORD wfdx_error;
-DWORD wfdx_last_error(void) { return wfdx_error; }
+static void WINAPI wfd_open_complete(HANDLE, PVOID, GUID, DWORD, DWORD);
 
-/* The completion queue: a ring of `cap` slots, `reserved` of them promised to started opens. */
-static struct {
-    wfdx_lock_t lock;
-    wfdx_completion *items;
-    size_t cap, head, len, reserved;
-    int draining; /* a worker is inside wfd_completions_ready */
-} wfdx_q = {WFDX_LOCK_INIT, NULL, 0, 0, 0, 0, 0};
+static DWORD wfdx_last_error(void) { return wfdx_error; }
 
-static void wfd_completions_ready(void);
-
-static void WINAPI wfdx_on_complete(HANDLE session, PVOID context, GUID guid, DWORD error,
-                                    DWORD reason)
-{
-    wfdx_completion *c;
-    wfdx_lock(&wfdx_q.lock);
-    c = &wfdx_q.items[(wfdx_q.head + wfdx_q.len) % wfdx_q.cap];
-    c->token = (uintptr_t)context;
-    c->session = (uintptr_t)session;
-    c->error = error;
-    c->reason = reason;
-    memcpy(c->guid, &guid, sizeof c->guid);
-    wfdx_q.len++;
-    if (wfdx_q.draining) { /* the drainer will take it: no GIL for this worker */
-        wfdx_unlock(&wfdx_q.lock);
-        return;
-    }
-    wfdx_q.draining = 1;
-    for (;;) {
-        wfdx_unlock(&wfdx_q.lock);
-        wfd_completions_ready();
-        wfdx_lock(&wfdx_q.lock);
-        if (wfdx_q.len == 0) { /* checked and cleared under the lock: no completion is missed */
-            wfdx_q.draining = 0;
-            wfdx_unlock(&wfdx_q.lock);
-            return;
-        }
-    }
-}
-
-size_t wfdx_take(wfdx_completion *out, size_t max)
-{
-    size_t n, i;
-    wfdx_lock(&wfdx_q.lock);
-    n = wfdx_q.len < max ? wfdx_q.len : max;
-    for (i = 0; i < n; i++)
-        out[i] = wfdx_q.items[(wfdx_q.head + i) % wfdx_q.cap];
-    wfdx_q.head = (wfdx_q.head + n) % (wfdx_q.cap ? wfdx_q.cap : 1);
-    wfdx_q.len -= n;
-    wfdx_q.reserved -= n;
-    wfdx_unlock(&wfdx_q.lock);
-    return n;
-}
-
-/* Promise one slot to an open about to start; 0 if memory ran out. Lock held. */
-static int wfdx_reserve(void)
-{
-    if (wfdx_q.reserved == wfdx_q.cap) {
-        size_t cap = wfdx_q.cap ? wfdx_q.cap * 2 : 64, i;
-        wfdx_completion *items = malloc(cap * sizeof *items);
-        if (items == NULL)
-            return 0;
-        for (i = 0; i < wfdx_q.len; i++) /* unwrap the ring into the new array */
-            items[i] = wfdx_q.items[(wfdx_q.head + i) % wfdx_q.cap];
-        free(wfdx_q.items);
-        wfdx_q.items = items;
-        wfdx_q.cap = cap;
-        wfdx_q.head = 0;
-    }
-    wfdx_q.reserved++;
-    return 1;
-}
-
-uintptr_t wfdx_start_open(uintptr_t client, const char *address, uintptr_t token)
+static uintptr_t wfdx_start_open(uintptr_t client, const char *address, uintptr_t token)
 {
     HANDLE session = NULL;
-    DWORD rc;
-    int reserved;
-    wfdx_lock(&wfdx_q.lock);
-    reserved = wfdx_reserve();
-    wfdx_unlock(&wfdx_q.lock);
-    if (!reserved) {
-        wfdx_error = 8; /* ERROR_NOT_ENOUGH_MEMORY */
-        return 0;
-    }
-    rc = WFDStartOpenSession((HANDLE)client, (PDOT11_MAC_ADDRESS)address, (PVOID)token,
-                             wfdx_on_complete, &session);
+    DWORD rc = WFDStartOpenSession((HANDLE)client, (PDOT11_MAC_ADDRESS)address, (PVOID)token,
+                                   wfd_open_complete, &session);
     wfdx_error = rc;
-    if (rc) { /* no callback will come: give the slot back */
-        wfdx_lock(&wfdx_q.lock);
-        wfdx_q.reserved--;
-        wfdx_unlock(&wfdx_q.lock);
-        return 0;
-    }
-    return (uintptr_t)session;
+    return rc ? 0 : (uintptr_t)session;
 }
 
-DWORD wfdx_cancel_open(uintptr_t s) { return WFDCancelOpenSession((HANDLE)s); }
-DWORD wfdx_close_session(uintptr_t s) { return WFDCloseSession((HANDLE)s); }
-DWORD wfdx_close_handle(uintptr_t c) { return WFDCloseHandle((HANDLE)c); }
-DWORD wfdx_update_visibility(const char *address)
+static DWORD wfdx_cancel_open(uintptr_t s) { return WFDCancelOpenSession((HANDLE)s); }
+static DWORD wfdx_close_session(uintptr_t s) { return WFDCloseSession((HANDLE)s); }
+static DWORD wfdx_close_handle(uintptr_t c) { return WFDCloseHandle((HANDLE)c); }
+static DWORD wfdx_update_visibility(const char *address)
 {
     return WFDUpdateDeviceVisibility((PDOT11_MAC_ADDRESS)address);
 }

@@ -58,14 +58,10 @@ def test_type_sizes_follow_windows_llp64() -> None:
         assert ffi.sizeof("PDOT11_MAC_ADDRESS") == ffi.sizeof("void *")
 
 
-def test_completion_queue_entry_layout() -> None:
-    # The trampoline copies the callback's five arguments into this record; the Python side
-    # unpacks it with struct, so its size must be exactly the fields with no padding.
-    for module in compiled_modules():
-        ffi = module.ffi
-        pointer = ffi.sizeof("uintptr_t")
-        assert ffi.sizeof("wfdx_completion") == 2 * pointer + 4 + 4 + 16
-        assert ffi.offsetof("wfdx_completion", "guid") == 2 * pointer + 8
+def test_callback_has_the_callback_type() -> None:
+    ffi, lib = _native.simulator_lib()
+    expected = ffi.typeof("WFD_OPEN_SESSION_COMPLETE_CALLBACK")
+    assert ffi.typeof(ffi.addressof(lib, "wfd_open_complete")) is expected
 
 
 def test_module_version_matches_package_and_pyproject() -> None:
@@ -116,7 +112,7 @@ def test_both_modules_declare_the_same_seven_functions() -> None:
 
     assert set(functions(sim)) == set(SEVEN)
     assert functions(sim) == functions(real)
-    assert "wfd_completions_ready" in {
+    assert "wfd_open_complete" in {
         k.split()[1] for k in real._parser._declarations if k.startswith("extern_python")
     }
     for module in compiled_modules():

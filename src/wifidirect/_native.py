@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import struct
 import sys
 import threading
 from logging import DEBUG
@@ -138,31 +137,35 @@ class Backend:
 
 
 def _install_callback(module: Any) -> None:
-    """Register the module's ``wfd_completions_ready`` hook: take the queued completions in
-    batches and hand them to :func:`_dispatch.complete_batch`. Runs on a foreign thread."""
-    ffi, lib = module.ffi, module.lib
-    size = ffi.sizeof("uintptr_t")
-    layout = struct.Struct("=" + ("Q" if size == 8 else "I") * 2 + "II16s")
-    if layout.size != ffi.sizeof("wfdx_completion"):
-        raise ImportError(f"{module.__name__}: unexpected wfdx_completion layout")
-    batch = 256
-    buffer = ffi.new("wfdx_completion[]", batch)  # one drainer at a time: the trampoline's rule
-    view = ffi.buffer(buffer)
-    take = lib.wfdx_take
+    """Register the module's ``wfd_open_complete``: copy the five arguments, hand them off.
+
+    It runs on a foreign thread and returns only after :func:`_dispatch.complete_batch` has
+    recorded the completion. That ordering matters: a failed open's handle becomes invalid when
+    the callback returns, and the facade relies on "not recorded yet" meaning "still valid"
+    when it calls ``WFDCancelOpenSession``. (A C trampoline that queued completions and
+    returned at once was measured and removed: it broke that guarantee, and on this kind of
+    machine its batches averaged under two completions.)
+    """
+    ffi = module.ffi
     complete_batch = _dispatch.complete_batch
-    unpack = layout.iter_unpack
-    record = layout.size
+    cast = ffi.cast
+    buffer = ffi.buffer
+    addressof = ffi.addressof
 
-    def wfd_completions_ready() -> None:
-        while True:
-            count = take(buffer, batch)
-            if count == 0:
-                return
-            complete_batch(list(unpack(view[: count * record])))
+    def wfd_open_complete(session: Any, context: Any, guid: Any, error: int, reason: int) -> None:
+        complete_batch(
+            (
+                (
+                    int(cast("uintptr_t", context)),
+                    int(cast("uintptr_t", session)),
+                    error,
+                    reason,
+                    b"" if error else bytes(buffer(addressof(guid))),
+                ),
+            )
+        )
 
-    ffi.def_extern(name="wfd_completions_ready", onerror=_dispatch.callback_error)(
-        wfd_completions_ready
-    )
+    ffi.def_extern(name="wfd_open_complete", onerror=_dispatch.callback_error)(wfd_open_complete)
 
 
 _lock = threading.Lock()

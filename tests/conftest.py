@@ -8,8 +8,15 @@ from collections.abc import Iterator
 
 import pytest
 from helpers import settle
+from hypothesis import HealthCheck, settings
 
 from wifidirect import sim
+
+# Hypothesis: bounded by default (CI); `--hypothesis-profile=long` for a campaign.
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("default", max_examples=60, stateful_step_count=40, **_COMMON)
+settings.register_profile("long", max_examples=2000, stateful_step_count=80, **_COMMON)
+settings.load_profile("default")
 
 
 @pytest.fixture(autouse=True)

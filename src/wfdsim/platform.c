@@ -114,7 +114,9 @@ uint64_t plat_entropy(void)
            (uint64_t)GetTickCount64() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)&local;
 }
 
-#else /* POSIX */
+#else
+
+#include <signal.h> /* POSIX */
 
 #include <time.h>
 #include <unistd.h>
@@ -195,15 +197,25 @@ static void *thread_tramp(void *p)
     return NULL;
 }
 
+/* Workers are created with every signal blocked (the mask is inherited), so a process-directed
+ * signal such as Ctrl-C's SIGINT is delivered to one of the application's threads, never to
+ * the simulator's: a library's internal threads must not take the application's signals (a
+ * SIGINT landing here would leave a Python main thread blocked in a wait, uninterrupted). */
 int plat_thread_start(void (*fn)(void *), void *arg)
 {
     pthread_t th;
+    sigset_t all, old;
+    int rc;
     thread_box *box = malloc(sizeof *box);
     if (!box)
         return -1;
     box->fn = fn;
     box->arg = arg;
-    if (pthread_create(&th, NULL, thread_tramp, box) != 0) {
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    rc = pthread_create(&th, NULL, thread_tramp, box);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
         free(box);
         return -1;
     }

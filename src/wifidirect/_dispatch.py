@@ -20,6 +20,7 @@ import asyncio
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any
@@ -122,10 +123,13 @@ class PendingOpen:
             if waiter is None:
                 waiter = self.waiter = threading.Lock()
                 waiter.acquire()
-        if waiter.acquire(True, -1 if timeout is None else timeout):
+        if threading.current_thread() is _MAIN_THREAD:
+            acquired = _wait_interruptibly(waiter, timeout)
+        else:
+            acquired = waiter.acquire(True, -1 if timeout is None else timeout)
+        if acquired:
             waiter.release()  # let every other waiter through too
-            return True
-        return False
+        return acquired
 
     def wake(self) -> None:
         """On the event loop: resolve the current future, if anyone still waits on it."""
@@ -164,6 +168,24 @@ class PendingOpen:
         with _lock:
             self.abandoned = True
             return self.done
+
+
+_MAIN_THREAD = threading.main_thread()
+#: Longest uninterrupted wait of the main thread, in seconds (see _wait_interruptibly).
+_SIGNAL_CHECK = 0.1
+
+
+def _wait_interruptibly(lock: threading.Lock, timeout: float | None) -> bool:
+    """Acquire in slices, so that Ctrl-C reaches a main thread blocked here: a SIGINT that
+    the kernel delivers to another thread only flags Python's handler, which runs when the
+    main thread next returns to the interpreter (an unbounded acquire never would)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        remaining = _SIGNAL_CHECK if deadline is None else deadline - time.monotonic()
+        if lock.acquire(True, max(0.0, min(remaining, _SIGNAL_CHECK))):
+            return True
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
 
 
 def complete_batch(entries: Iterable[tuple[int, int, int, int, bytes]]) -> None:

@@ -5,7 +5,9 @@ test is about what a fresh interpreter imports."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +250,23 @@ def test_ways_to_ask_for_the_plugin(
     elif how == "fixture import":
         pytester.makeconftest("from wifidirect.testing import wfd_sim  # noqa: F401")
     run(pytester, *args).assert_outcomes(**{outcome: 1})
+
+
+# --- the README's example ----------------------------------------------------------------------
+
+
+def test_the_readme_examples_pass(pytester: pytest.Pytester) -> None:
+    """The plugin's code in the README (the scripting test and the example application's
+    excerpt) runs as written, against examples/connector/connector.py."""
+    root = Path(__file__).resolve().parents[1]
+    readme, app = root / "README.md", root / "examples" / "connector" / "connector.py"
+    if not (readme.exists() and app.exists()):
+        pytest.skip("README.md and examples/ are not beside the tests")
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    tests = [
+        b for b in blocks if b.startswith(("def test_scripting", "# examples/connector/test_"))
+    ]
+    assert len(tests) == 2
+    pytester.makepyfile(test_readme="\n\n".join(tests), connector=app.read_text(encoding="utf-8"))
+    pytester.makeconftest('pytest_plugins = ["wifidirect.testing"]')
+    run(pytester).assert_outcomes(passed=4)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from wifidirect import _cleanup, sim
 
 #: The simulator's default peers (see src/wfdsim).
@@ -33,3 +35,15 @@ def add_fast_and_slow() -> None:
     """A zero-latency peer (callback may beat WFDStartOpenSession's return) and a 60 s one."""
     sim.add_peer(FAST, name="fast", latency=0.0)
     sim.add_peer(SLOW, name="slow", latency=60.0)
+
+
+def under_wine() -> bool:
+    """Whether this Windows Python runs under Wine (tools/wine-test)."""
+    if sys.platform != "win32":
+        return False
+    import ctypes
+
+    try:
+        return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+    except OSError:
+        return False

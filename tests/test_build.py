@@ -59,7 +59,8 @@ def test_type_sizes_follow_windows_llp64() -> None:
 
 
 def test_callback_has_the_callback_type() -> None:
-    ffi, lib = _native.simulator_lib()
+    backend = _native.get_backend(None)  # the compiled module in use (not a control API)
+    ffi, lib = backend._ffi, backend._lib
     expected = ffi.typeof("WFD_OPEN_SESSION_COMPLETE_CALLBACK")
     assert ffi.typeof(ffi.addressof(lib, "wfd_open_complete")) is expected
 

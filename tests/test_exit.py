@@ -112,6 +112,8 @@ EXPECTED_TRACEBACK = {
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_exit_is_clean(name: str) -> None:
+    if name == "ctrl_c_during_a_blocking_open" and sys.platform == "win32":
+        pytest.skip("POSIX signal delivery; Windows raises KeyboardInterrupt from a console event")
     code = PRELUDE + textwrap.dedent(SCRIPTS[name])
     for _ in range(REPEAT):
         started = time.monotonic()

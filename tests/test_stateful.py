@@ -111,14 +111,14 @@ class FacadeMachine(RuleBasedStateMachine):
 
     @initialize(target=clients)
     def first_client(self) -> wifidirect.Client:
-        client = wifidirect.Client("sim")
+        client = wifidirect.Client()
         self.open_clients.append(client)
         return client
 
     @rule(target=clients)
     def open_client(self) -> Any:
         try:
-            client = wifidirect.Client("sim")
+            client = wifidirect.Client()
         except wifidirect.SessionLimitError:
             return None  # bundles always grow by one: hypothesis must be able to replay
         self.open_clients.append(client)

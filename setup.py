@@ -6,6 +6,7 @@ from setuptools import setup
 
 CFFI_MODULES = ["build_ffi.py:sim_ffi"]
 if sys.platform == "win32":
-    CFFI_MODULES.append("build_ffi.py:wlanapi_ffi")
+    # The real binding, and the ABI-mode control module for the simulator built as wlanapi.dll.
+    CFFI_MODULES += ["build_ffi.py:wlanapi_ffi", "build_ffi.py:wfdsim_abi_ffi"]
 
 setup(cffi_modules=CFFI_MODULES)

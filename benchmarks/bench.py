@@ -210,42 +210,26 @@ class Bench:
             "c_floor": self.c_floor_latency(n),
         }
 
-    def c_floor_latency(self, n: int) -> list[float]:
-        lat = (ctypes.c_double * n)()
+    def c_floor(self, n: int, inflight: int, lat: Any = None) -> float:
+        """floor.c's open->close cycles on a fresh client handle; wall time in ns."""
         handle = self.ffi.new("HANDLE *")
         version = self.ffi.new("DWORD *")
         assert self.lib.WFDOpenHandle(1, version, handle) == 0
         client = int(self.ffi.cast("uintptr_t", handle[0]))
-        total = self.floor.floor_cycles(
-            self.addr("WFDStartOpenSession"),
-            self.addr("WFDCloseSession"),
-            client,
-            bytes(self.wifidirect.MacAddress(PEER)),
-            n,
-            1,
-            lat,
-        )
+        mac = bytes(self.wifidirect.MacAddress(PEER))
+        start, close = self.addr("WFDStartOpenSession"), self.addr("WFDCloseSession")
+        total = self.floor.floor_cycles(start, close, client, mac, n, inflight, lat)
         assert total > 0, total
         assert self.lib.WFDCloseHandle(handle[0]) == 0
+        return float(total)
+
+    def c_floor_latency(self, n: int) -> list[float]:
+        lat = (ctypes.c_double * n)()
+        self.c_floor(n, 1, lat)
         return [v / 1e9 for v in lat]
 
     def c_floor_throughput(self, n: int, inflight: int) -> float:
-        handle = self.ffi.new("HANDLE *")
-        version = self.ffi.new("DWORD *")
-        assert self.lib.WFDOpenHandle(1, version, handle) == 0
-        client = int(self.ffi.cast("uintptr_t", handle[0]))
-        total = self.floor.floor_cycles(
-            self.addr("WFDStartOpenSession"),
-            self.addr("WFDCloseSession"),
-            client,
-            bytes(self.wifidirect.MacAddress(PEER)),
-            n,
-            inflight,
-            None,
-        )
-        assert total > 0, total
-        assert self.lib.WFDCloseHandle(handle[0]) == 0
-        return n / (total / 1e9)
+        return n / (self.c_floor(n, inflight) / 1e9)
 
     def throughput(self, inflight: int, n: int) -> dict[str, float]:
         wfd = self.wifidirect

@@ -56,6 +56,16 @@ EXPECTED = (
 )
 
 
+def concurrently(call: Any, times: int = 3) -> None:
+    """Run ``call`` from ``times`` threads at once and wait for all of them."""
+    threads = [threading.Thread(target=call) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert not any(t.is_alive() for t in threads)
+
+
 class _UnknownTokens(logging.Handler):
     """Fails the machine if a completion ever arrives for a token nobody registered."""
 
@@ -143,11 +153,7 @@ class FacadeMachine(RuleBasedStateMachine):
     def close_client_twice_concurrently(self, client: wifidirect.Client | None) -> None:
         if client is None:
             return
-        threads = [threading.Thread(target=client.close) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(10)
+        concurrently(client.close)
         assert client.closed
         if client in self.open_clients:
             self.open_clients.remove(client)
@@ -308,11 +314,7 @@ class FacadeMachine(RuleBasedStateMachine):
     def close_session_concurrently(self, session: wifidirect.Session | None) -> None:
         if session is None:
             return
-        threads = [threading.Thread(target=session.close) for _ in range(3)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(10)
+        concurrently(session.close)
         assert session.closed
 
     # -- the simulator ----------------------------------------------------------------------

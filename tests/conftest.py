@@ -12,9 +12,11 @@ from hypothesis import HealthCheck, settings
 
 from wifidirect import sim
 
-# Hypothesis: bounded by default (CI); `--hypothesis-profile=long` for a campaign.
+# Hypothesis: bounded by default; `--hypothesis-profile=ci` (tools/campaign --ci) or `=long`
+# (tools/campaign) for campaigns.
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("default", max_examples=60, stateful_step_count=40, **_COMMON)
+settings.register_profile("ci", max_examples=300, stateful_step_count=60, **_COMMON)
 settings.register_profile("long", max_examples=2000, stateful_step_count=80, **_COMMON)
 settings.load_profile("default")
 

@@ -50,6 +50,7 @@ class Progress:
         self.started = time.perf_counter()
         self._shown_tenths = 0
         self._last_draw = 0.0
+        self._drawn = 0  # length of the live line drawn last
 
     @property
     def done(self) -> int:
@@ -68,8 +69,11 @@ class Progress:
         width = 20
         filled = width * self.done // self.total if self.total else width
         bar = "#" * filled + "." * (width - filled)
-        self.stream.write(f"\r[{bar}]{self._text()}\x1b[K")
+        text = f"[{bar}]{self._text()}"
+        # Spaces, not an ANSI erase: a Windows console without VT processing shows escapes.
+        self.stream.write("\r" + text.ljust(self._drawn))
         self.stream.flush()
+        self._drawn = len(text)
         self._last_draw = time.perf_counter()
 
     def update(self, ok: bool) -> None:

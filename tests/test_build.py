@@ -15,15 +15,7 @@ import wifidirect
 from wifidirect import _native
 
 ROOT = Path(__file__).resolve().parents[1]
-SEVEN = (
-    "WFDOpenHandle",
-    "WFDCloseHandle",
-    "WFDStartOpenSession",
-    "WFDCancelOpenSession",
-    "WFDOpenLegacySession",
-    "WFDCloseSession",
-    "WFDUpdateDeviceVisibility",
-)
+SEVEN = wifidirect.sim.FUNCTIONS  # the seven WFD functions, in the simulator's numbering
 
 
 def load_build_script() -> ModuleType:

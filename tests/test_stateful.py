@@ -139,10 +139,7 @@ class FacadeMachine(RuleBasedStateMachine):
         if client is None:
             return
         if from_thread:
-            thread = threading.Thread(target=client.close)
-            thread.start()
-            thread.join(10)
-            assert not thread.is_alive()
+            concurrently(client.close, times=1)
         else:
             client.close()
         assert client.closed and client.sessions == ()
@@ -303,9 +300,7 @@ class FacadeMachine(RuleBasedStateMachine):
         if session is None:
             return
         if from_thread:
-            thread = threading.Thread(target=session.close)
-            thread.start()
-            thread.join(10)
+            concurrently(session.close, times=1)
         else:
             session.close()
         assert session.closed

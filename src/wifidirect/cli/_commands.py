@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .. import __version__, sim
@@ -90,37 +91,35 @@ def _session_doc(
     }
 
 
-def run_open(args: argparse.Namespace, out: Output) -> int:
-    """Open a session (``WFDStartOpenSession``), hold it, close it."""
+def _open_hold_close(
+    command: str, args: argparse.Namespace, out: Output, open_on: Callable[[Client], Session]
+) -> int:
+    """Open a session with ``open_on(client)``, report it, hold it, close it."""
     mac: MacAddress = args.address
     with Client(args.backend) as client:
         started = time.perf_counter()
-        session = client.open_session_sync(mac, timeout=args.timeout)
+        session = open_on(client)
         ms = (time.perf_counter() - started) * 1e3
         with session:
-            out.line(
-                f"opened a session to {mac} in {ms:.1f} ms: interface {session.interface_guid}"
-            )
+            kind = "a legacy session" if session.legacy else "a session"
+            out.line(f"opened {kind} to {mac} in {ms:.1f} ms: interface {session.interface_guid}")
             _hold(session, args.hold, out)
-        out.document(_session_doc("open", client, session, ms, args.hold))
+        out.document(_session_doc(command, client, session, ms, args.hold))
     return 0
+
+
+def run_open(args: argparse.Namespace, out: Output) -> int:
+    """Open a session (``WFDStartOpenSession``), hold it, close it."""
+    return _open_hold_close(
+        "open", args, out, lambda client: client.open_session_sync(args.address, args.timeout)
+    )
 
 
 def run_legacy(args: argparse.Namespace, out: Output) -> int:
     """Open a legacy session (``WFDOpenLegacySession``), hold it, close it."""
-    mac: MacAddress = args.address
-    with Client(args.backend) as client:
-        started = time.perf_counter()
-        session = client.open_legacy_session(mac)
-        ms = (time.perf_counter() - started) * 1e3
-        with session:
-            out.line(
-                f"opened a legacy session to {mac} in {ms:.1f} ms: "
-                f"interface {session.interface_guid}"
-            )
-            _hold(session, args.hold, out)
-        out.document(_session_doc("legacy", client, session, ms, args.hold))
-    return 0
+    return _open_hold_close(
+        "legacy", args, out, lambda client: client.open_legacy_session(args.address)
+    )
 
 
 def run_visibility(args: argparse.Namespace, out: Output) -> int:

@@ -53,14 +53,19 @@ class _Inbox:
         self.scheduled = False
         self.outstanding = 0  # records of this loop not yet drained
 
+    def release(self, count: int) -> None:
+        """Forget ``count`` of the loop's records (the table lock is held); the inbox goes away
+        when the loop has none left, so closed loops are not kept alive."""
+        self.outstanding -= count
+        if self.outstanding == 0 and not self.items:
+            _inboxes.pop(self.loop, None)
+
     def drain(self) -> None:
         """On the loop: resolve every completion that arrived since the last drain."""
         with _lock:
             items, self.items = self.items, []
             self.scheduled = False
-            self.outstanding -= len(items)
-            if self.outstanding == 0 and not self.items:
-                del _inboxes[self.loop]
+            self.release(len(items))
         for rec in items:
             rec.wake()
 
@@ -156,9 +161,7 @@ class PendingOpen:
             _table.pop(self.token, None)
             inbox = self.inbox
             if inbox is not None:
-                inbox.outstanding -= 1
-                if inbox.outstanding == 0 and not inbox.items:
-                    _inboxes.pop(inbox.loop, None)
+                inbox.release(1)
 
     def abandon(self) -> bool:
         """Nobody will collect this completion: hand it to the orphan handler when it arrives.
@@ -215,9 +218,7 @@ def complete_batch(entries: Iterable[tuple[int, int, int, int, bytes]]) -> None:
             if rec.abandoned:
                 orphans.append(rec)
                 if inbox is not None:
-                    inbox.outstanding -= 1
-                    if inbox.outstanding == 0 and not inbox.items:
-                        _inboxes.pop(inbox.loop, None)
+                    inbox.release(1)
             elif inbox is not None:
                 inbox.items.append(rec)
                 if not inbox.scheduled:
@@ -247,9 +248,7 @@ def _orphan_inbox(inbox: _Inbox) -> None:
     with _lock:
         items, inbox.items = inbox.items, []
         inbox.scheduled = False  # later completions try the loop again, fail, and land here
-        inbox.outstanding -= len(items)
-        if inbox.outstanding == 0:
-            _inboxes.pop(inbox.loop, None)
+        inbox.release(len(items))
         for rec in items:
             rec.abandoned = True
     for rec in items:

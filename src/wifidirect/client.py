@@ -115,6 +115,11 @@ class _ClientState:
         """
         issued = _dispatch.request_cancel(rec, self.backend.cancel_open)
         rec.wait()
+        return self.after_abort(rec, issued)
+
+    def after_abort(self, rec: PendingOpen, issued: bool) -> bool:
+        """Once an aborted open has completed: ``True`` if the completion beat the cancel (the
+        caller may :meth:`adopt` it), else discard it (closing a session that opened anyway)."""
         if not issued and not rec.cancel_requested:
             return True
         self.discard(rec)
@@ -424,10 +429,7 @@ async def _abort_async(
             await asyncio.shield(waiter)
         except asyncio.CancelledError:
             continue  # keep waiting: the record must be resolved before we leave
-    if not issued and not rec.cancel_requested:
-        return True
-    state.discard(rec)
-    return False
+    return state.after_abort(rec, issued)
 
 
 def _finalize(state: _ClientState) -> None:

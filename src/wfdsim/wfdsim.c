@@ -118,6 +118,7 @@ typedef struct wfd_state {
     uint64_t item_seq;
     unsigned workers, busy;
     unsigned sleeping; /* workers waiting on work_cv */
+    int waking;        /* a worker was signalled and has not returned from its wait yet */
     wfdsim_peer *peers;
     uint32_t npeers, peers_cap;
     int service_running, policy_disabled;
@@ -371,14 +372,18 @@ static int heap_reserve(size_t need)
     return 0;
 }
 
-/* A new or earlier item: wake one sleeping worker if the item is the earliest or already due.
- * Otherwise a worker sleeping until an earlier due time reaches it in order, and a busy worker
- * looks at the heap again before it sleeps, so no item waits for a wake-up that never comes.
- * Waking one worker instead of all keeps a queued item from costing two context switches. */
+/* A new or earlier item: wake one sleeping worker if the item is the earliest or already due,
+ * unless a wake-up is already on its way (g.waking: signalled, not yet returned from its
+ * wait). Otherwise a worker sleeping until an earlier due time reaches it in order, and a
+ * woken or busy worker looks at the heap again before it sleeps, so no item waits for a
+ * wake-up that never comes. One wake-up per burst instead of one per item keeps a caller that
+ * starts many opens from paying a futex call (and on one CPU a context switch) for each. */
 static void wake_worker(const wfd_session *s)
 {
-    if (g.sleeping > 0 && (s->heap_idx == 0 || s->due <= plat_now_ns()))
+    if (!g.waking && g.sleeping > 0 && (s->heap_idx == 0 || s->due <= plat_now_ns())) {
+        g.waking = 1;
         plat_cond_signal(&g.work_cv);
+    }
 }
 
 static void schedule(wfd_session *s, int item, uint64_t due)
@@ -604,12 +609,14 @@ static void worker_main(void *arg)
             g.sleeping++;
             plat_cond_wait(&g.work_cv, &g.lock);
             g.sleeping--;
+            g.waking = 0; /* this worker looks at the heap now (or another one will be woken) */
             continue;
         }
         if (g.heap[0]->due > plat_now_ns()) {
             g.sleeping++;
             plat_cond_timedwait(&g.work_cv, &g.lock, g.heap[0]->due);
             g.sleeping--;
+            g.waking = 0;
             continue;
         }
         s = heap_pop();

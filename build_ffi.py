@@ -31,6 +31,8 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 INCLUDE = HERE / "include"
 SIM_SOURCES = HERE / "src" / "wfdsim"
+#: src/shim/shim.c: the definitions of include/shim.h, included by both modules' preambles.
+SHIM = HERE / "src" / "shim"
 
 #: cdef headers, in the order they are read. ``{types}`` is the platform's type header.
 CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "shim.h", "callbacks.h")
@@ -99,41 +101,10 @@ def preamble(windows: bool, with_sim: bool) -> str:
     lines.append('#include "wfd.h"')
     if with_sim:
         lines.append('#include "wfdsim.h"')
-    lines.append(SHIM_C)
+    lines.append('#include "shim.c"')
     lines.append(f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}')
     return "\n".join(lines) + "\n"
 
-
-#: The definitions of include/shim.h (they call the extern "Python" callback, so they live in
-#: the generated module itself, after cffi has declared wfd_open_complete).
-SHIM_C = r"""
-#if defined(_MSC_VER)
-#define WFDX_THREAD_LOCAL __declspec(thread)
-#else
-#define WFDX_THREAD_LOCAL _Thread_local
-#endif
-static WFDX_THREAD_LOCAL DWORD wfdx_error;
-static void WINAPI wfd_open_complete(HANDLE, PVOID, GUID, DWORD, DWORD);
-
-static DWORD wfdx_last_error(void) { return wfdx_error; }
-
-static uintptr_t wfdx_start_open(uintptr_t client, const char *address, uintptr_t token)
-{
-    HANDLE session = NULL;
-    DWORD rc = WFDStartOpenSession((HANDLE)client, (PDOT11_MAC_ADDRESS)address, (PVOID)token,
-                                   wfd_open_complete, &session);
-    wfdx_error = rc;
-    return rc ? 0 : (uintptr_t)session;
-}
-
-static DWORD wfdx_cancel_open(uintptr_t s) { return WFDCancelOpenSession((HANDLE)s); }
-static DWORD wfdx_close_session(uintptr_t s) { return WFDCloseSession((HANDLE)s); }
-static DWORD wfdx_close_handle(uintptr_t c) { return WFDCloseHandle((HANDLE)c); }
-static DWORD wfdx_update_visibility(const char *address)
-{
-    return WFDUpdateDeviceVisibility((PDOT11_MAC_ADDRESS)address);
-}
-"""
 
 VERSION_CDEF = "const char *wifidirect_module_version(void);\n"
 
@@ -151,7 +122,7 @@ def build_sim(windows: bool = sys.platform == "win32") -> FFI:
         "wifidirect._wfdsim",
         preamble(windows, with_sim=True),
         sources=[_relative(p) for p in sorted(SIM_SOURCES.glob("*.c"))],
-        include_dirs=[str(INCLUDE), str(SIM_SOURCES)],
+        include_dirs=[str(INCLUDE), str(SHIM), str(SIM_SOURCES)],
         extra_compile_args=EXTRA_COMPILE_ARGS,
         extra_link_args=EXTRA_LINK_ARGS,
     )
@@ -167,7 +138,7 @@ def build_wlanapi(windows: bool = True) -> FFI:
         "wifidirect._wlanapi",
         preamble(windows, with_sim=False),
         libraries=["wlanapi"],
-        include_dirs=[str(INCLUDE)],
+        include_dirs=[str(INCLUDE), str(SHIM)],
         extra_compile_args=EXTRA_COMPILE_ARGS,
     )
     return ffi
@@ -225,7 +196,17 @@ def cross_build(arch: str, python: Path, out: Path) -> None:
     build_wlanapi(windows=True).emit_c_code(str(out / "_wlanapi.c"))
     if arch == "i686":
         obj = out / "_wlanapi.o"
-        _run(cc, *MINGW_CFLAGS, f"-I{INCLUDE}", py_include, "-c", out / "_wlanapi.c", "-o", obj)
+        _run(
+            cc,
+            *MINGW_CFLAGS,
+            f"-I{INCLUDE}",
+            f"-I{SHIM}",
+            py_include,
+            "-c",
+            out / "_wlanapi.c",
+            "-o",
+            obj,
+        )
         imported = _run(f"{arch}-w64-mingw32-nm", "-u", obj).split()
         names = (n.removeprefix("__imp__") for n in imported if n.startswith("__imp__"))
         python_names = sorted(n for n in names if n.startswith(("Py", "_Py")))
@@ -240,7 +221,7 @@ def cross_build(arch: str, python: Path, out: Path) -> None:
         )
         return
     python3_lib = python / "libs" / "python3.lib"
-    cflags = [*MINGW_CFLAGS, *MINGW_SHARED, f"-I{INCLUDE}"]
+    cflags = [*MINGW_CFLAGS, *MINGW_SHARED, f"-I{INCLUDE}", f"-I{SHIM}"]
     _run(
         cc,
         *cflags,

@@ -12,3 +12,26 @@ DWORD wfdx_cancel_open(uintptr_t session);
 DWORD wfdx_close_session(uintptr_t session);
 DWORD wfdx_close_handle(uintptr_t client);
 DWORD wfdx_update_visibility(const char *address);
+
+/* Completion channels: an open started with wfdx_start_open_queued() completes into a C queue
+ * (the channel in the token's low 16 bits) and wakes its event loop through wfdx_channel_fd();
+ * the loop takes the queued completions with wfdx_channel_drain(). The callback returns before
+ * Python has seen the completion, so such an open is cancelled with wfdx_cancel_queued(),
+ * which returns WFDX_ALREADY_COMPLETE instead of cancelling when the completion is queued.
+ * wfdx_channel_open() returns -1 where channels are unsupported (Windows, 32-bit) or all
+ * WFDX_MAX_CHANNELS - 1 are in use. */
+#define WFDX_MAX_CHANNELS 1024
+#define WFDX_ALREADY_COMPLETE 0xFFFFFFFF
+typedef struct {
+    uint64_t token;
+    uint64_t session;
+    uint32_t error;
+    uint32_t reason;
+    unsigned char guid[16];
+} wfdx_item;
+uintptr_t wfdx_start_open_queued(uintptr_t client, const char *address, uintptr_t token);
+DWORD wfdx_cancel_queued(uintptr_t session, uintptr_t token);
+int wfdx_channel_open(void);
+int wfdx_channel_fd(int channel);
+size_t wfdx_channel_drain(int channel, wfdx_item *out, size_t max);
+void wfdx_channel_close(int channel);

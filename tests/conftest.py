@@ -7,10 +7,10 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from helpers import settle
+from helpers import CHANNELS, settle
 from hypothesis import HealthCheck, settings
 
-from wifidirect import sim
+from wifidirect import _dispatch, sim
 
 # Hypothesis: bounded by default; `--hypothesis-profile=ci` (tools/campaign --ci) or `=long`
 # (tools/campaign) for campaigns.
@@ -28,3 +28,13 @@ def _simulator_contract() -> Iterator[None]:
     gc.collect()  # finalizers of dropped objects run now, inside the test's accounting
     stats = settle()
     assert stats.violations == 0, f"simulator counted violations: {stats.violations_by_kind}"
+
+
+@pytest.fixture(params=["queued", "direct"] if CHANNELS else ["direct"])
+def completion_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once per way an asyncio completion can travel: queued in the loop's C
+    channel (where the build has channels) and direct through the extern "Python" callback
+    (the Windows path, and the fallback for loops that cannot watch a descriptor)."""
+    if request.param == "direct":
+        monkeypatch.setattr(_dispatch._Inbox, "_attach_channel", lambda self, loop: None)
+    return str(request.param)

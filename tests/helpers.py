@@ -19,6 +19,11 @@ SLOW = "02:00:00:00:00:02"
 UNKNOWN = "02:00:00:00:00:ff"
 
 
+#: Whether this build queues asyncio completions in C channels (64-bit POSIX; see
+#: src/shim/shim.c). Elsewhere every completion takes the direct extern "Python" path.
+CHANNELS = sys.platform != "win32" and sys.maxsize > 2**32
+
+
 def settle() -> sim.Stats:
     """Wait until deferred cleanup and the simulator are idle; return the statistics.
 

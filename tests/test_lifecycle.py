@@ -11,6 +11,9 @@ from helpers import FAST, SLOW, TV, add_fast_and_slow, settle
 import wifidirect
 from wifidirect import sim
 
+#: Every test here runs over both completion paths (see conftest.completion_path).
+pytestmark = pytest.mark.usefixtures("completion_path")
+
 
 def test_dropped_session_warns_and_is_closed() -> None:
     client = wifidirect.Client()

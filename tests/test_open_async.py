@@ -11,6 +11,9 @@ from helpers import FAST, PRINTER, PROJECTOR, SLOW, SPEAKER, TV, UNKNOWN, add_fa
 import wifidirect
 from wifidirect import _dispatch, sim
 
+#: Every test here runs over both completion paths (see conftest.completion_path).
+pytestmark = pytest.mark.usefixtures("completion_path")
+
 
 def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.run(coro)

@@ -13,10 +13,14 @@ import threading
 from collections import Counter
 from typing import Any
 
+import pytest
 from helpers import settle
 
 import wifidirect
 from wifidirect import _dispatch, sim
+
+#: Every test here runs over both completion paths (see conftest.completion_path).
+pytestmark = pytest.mark.usefixtures("completion_path")
 
 SCALE = int(os.environ.get("WIFIDIRECT_STRESS_SCALE", "1"))
 PEERS = [f"02:00:00:00:cc:{i:02x}" for i in range(8)]

@@ -8,6 +8,10 @@ thread holds a client's lock) and completions nobody will collect, run on one da
 At interpreter exit (``atexit``, like sounddevice's hook) every client still open is closed:
 its pending opens are cancelled and their callbacks awaited, sessions and handle closed. After
 that no native work of ours can call back into the interpreter while it finalizes.
+
+The thread also runs *sweeps*: checks registered with :func:`add_sweep` (one today: event loops
+closed with queued completions, see ``_dispatch``), every :data:`SWEEP_INTERVAL` seconds while
+it has any, and before each :func:`drain` finishes.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-__all__ = ["drain", "register_client", "shutdown", "submit", "unregister_client"]
+__all__ = ["add_sweep", "drain", "register_client", "shutdown", "submit", "unregister_client"]
 
 log = logging.getLogger("wifidirect")
 
@@ -34,12 +38,28 @@ _thread: threading.Thread | None = None
 _live_lock = threading.Lock()
 _live: dict[int, _Closable] = {}
 _exiting = False
+_sweeps: list[Callable[[], None]] = []
+
+#: Seconds between sweeps.
+SWEEP_INTERVAL = 0.5
 
 
 def submit(job: Callable[..., Any], *args: Any) -> None:
     """Run ``job(*args)`` on the cleanup thread (started on first use)."""
-    global _thread
     _jobs.put((job, args))
+    _start()
+
+
+def add_sweep(sweep: Callable[[], None]) -> None:
+    """Run ``sweep()`` on the cleanup thread periodically and before each :func:`drain`."""
+    with _thread_lock:
+        if sweep not in _sweeps:
+            _sweeps.append(sweep)
+    _start()
+
+
+def _start() -> None:
+    global _thread
     if _thread is None:
         with _thread_lock:
             if _thread is None:
@@ -49,7 +69,10 @@ def submit(job: Callable[..., Any], *args: Any) -> None:
 
 def _run() -> None:
     while True:
-        item = _jobs.get()
+        try:
+            item = _jobs.get(timeout=SWEEP_INTERVAL if _sweeps else None)
+        except queue.Empty:
+            item = (_sweep, ())
         if item is None:
             continue
         job, args = item
@@ -59,11 +82,17 @@ def _run() -> None:
             log.exception("wifidirect cleanup job %r failed", job)
 
 
+def _sweep() -> None:
+    for sweep in list(_sweeps):
+        sweep()
+
+
 def drain(timeout: float = 10.0) -> bool:
     """Wait until every job submitted so far has run; ``False`` after ``timeout`` seconds."""
     if _thread is None or threading.current_thread() is _thread:
         return True
     done = threading.Event()
+    submit(_sweep)
     submit(done.set)
     return done.wait(timeout)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import struct
 import sys
 import threading
 from logging import DEBUG
@@ -34,6 +35,10 @@ BACKEND_ENV = "WIFIDIRECT_BACKEND"
 
 _WFD_API_VERSION = 1
 
+#: The layout of ``wfdx_item`` (include/shim.h) and the completions taken per drain call.
+_ITEM = struct.Struct("=QQII16s")
+_DRAIN_BATCH = 256
+
 
 class Backend:
     """One compiled module behind the facade's calls. Instances are per-process singletons.
@@ -45,12 +50,17 @@ class Backend:
 
     __slots__ = (
         "_cancel",
+        "_cancel_queued",
         "_close_handle",
         "_close_session",
+        "_drain",
         "_ffi",
+        "_items",
+        "_items_view",
         "_last_error",
         "_lib",
         "_start",
+        "_start_queued",
         "_visibility",
         "name",
     )
@@ -66,6 +76,12 @@ class Backend:
         self._close_session = lib.wfdx_close_session
         self._close_handle = lib.wfdx_close_handle
         self._visibility = lib.wfdx_update_visibility
+        self._start_queued = lib.wfdx_start_open_queued
+        self._cancel_queued = lib.wfdx_cancel_queued
+        self._drain = lib.wfdx_channel_drain
+        # One buffer for drained completions: drains run under _dispatch's table lock.
+        self._items = module.ffi.new("wfdx_item[]", _DRAIN_BATCH)
+        self._items_view = memoryview(module.ffi.buffer(self._items))
 
     def __repr__(self) -> str:
         return f"<wifidirect backend {self.name!r}>"
@@ -101,6 +117,58 @@ class Backend:
         if rc:
             check(rc, "WFDStartOpenSession")
         return session
+
+    def start_open_queued(self, client: int, address: bytes, token: int) -> int:
+        """:meth:`start_open` whose completion is queued in C for the channel in ``token``'s
+        low bits (see :meth:`open_channel`) instead of calling into Python."""
+        session: int = self._start_queued(client, address, token)
+        rc = 0 if session else self._last_error()
+        if _debug(DEBUG):
+            log.debug(
+                "WFDStartOpenSession(%#x, token=%d, queued) -> %d, session %#x",
+                client,
+                token,
+                rc,
+                session,
+            )
+        if rc:
+            check(rc, "WFDStartOpenSession")
+        return session
+
+    def cancel_queued(self, session: int, token: int) -> bool:
+        """``WFDCancelOpenSession`` for a queued open, unless its completion is already queued
+        (then its handle may be invalid already): returns whether the cancel was issued."""
+        rc = self._cancel_queued(session, token)
+        log.debug("WFDCancelOpenSession(%#x) -> %d", session, rc)
+        if rc == self._lib.WFDX_ALREADY_COMPLETE:
+            return False
+        check(rc, "WFDCancelOpenSession")
+        return True
+
+    def open_channel(self) -> tuple[int, int]:
+        """A completion channel: ``(channel, readable_fd)``, or ``(0, -1)`` where this build
+        has none (Windows, 32-bit) or all are taken."""
+        channel = int(self._lib.wfdx_channel_open())
+        if channel <= 0:
+            return 0, -1
+        return channel, int(self._lib.wfdx_channel_fd(channel))
+
+    def drain_channel(self, channel: int) -> list[tuple[int, int, int, int, bytes]]:
+        """Take every queued completion of ``channel``: ``(token, session, error, reason,
+        guid)`` tuples in arrival order. The caller serialises drains (one shared buffer)."""
+        entries: list[tuple[int, int, int, int, bytes]] = []
+        items, view, drain = self._items, self._items_view, self._drain
+        while True:
+            count = drain(channel, items, _DRAIN_BATCH)
+            if count:
+                entries.extend(_ITEM.iter_unpack(view[: count * _ITEM.size]))
+            if count < _DRAIN_BATCH:
+                return entries
+
+    def close_channel(self, channel: int) -> None:
+        """Stop queueing into ``channel`` (later completions are delivered directly) and close
+        its descriptor; it is reused once drained empty."""
+        self._lib.wfdx_channel_close(channel)
 
     def cancel_open(self, session: int) -> None:
         """``WFDCancelOpenSession``: asks for cancellation; the completion still comes."""

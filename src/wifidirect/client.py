@@ -63,6 +63,8 @@ class _ClientState:
         self.unclaimed: set[PendingOpen] = set()
         self.sessions: dict[int, _SessionState] = {}
         self.version, self.handle = backend.open_handle()
+        #: Bound once (each open refers to it): see :meth:`orphaned`.
+        self.on_orphan = self.orphaned
         _cleanup.register_client(id(self), self)
 
     # -- opens ------------------------------------------------------------------------------
@@ -71,22 +73,29 @@ class _ClientState:
         self, address: MacAddress, loop: asyncio.AbstractEventLoop | None
     ) -> PendingOpen:
         """``WFDStartOpenSession``; the record is registered before the native call."""
-        rec = PendingOpen(address, loop, self.orphaned)
+        rec = PendingOpen(address, self.on_orphan)
         if loop is not None:
             rec.future = loop.create_future()
-        with self.lock:
+        lock = self.lock
+        lock.acquire()  # the hot path: try/finally costs half of `with`
+        try:
             if self.closing:
                 raise ClosedError("the client is closed")
-            rec.register()
+            rec.register(self.backend, loop)
             self.unclaimed.add(rec)
             try:
-                handle = self.backend.start_open(self.handle, address.packed, rec.token)
+                if rec.channel:
+                    handle = self.backend.start_open_queued(self.handle, address._packed, rec.token)
+                else:
+                    handle = self.backend.start_open(self.handle, address._packed, rec.token)
             except BaseException:
                 rec.unregister()
                 self.unclaimed.discard(rec)
                 raise
             if not rec.done:
                 rec.handle = handle
+        finally:
+            lock.release()
         return rec
 
     def _claim(self, rec: PendingOpen) -> bool:
@@ -97,14 +106,23 @@ class _ClientState:
         self.unclaimed.discard(rec)
         return True
 
-    def adopt(self, rec: PendingOpen) -> Session:
-        """The opener's share of a completed open: a :class:`Session`, or the error."""
-        with self.lock:
-            if self.closing or not self._claim(rec):
+    def adopt(self, rec: PendingOpen, client: Client) -> Session:
+        """The opener's share of a completed open: a :class:`Session` of ``client``, or the
+        error."""
+        lock = self.lock
+        lock.acquire()
+        try:
+            if self.closing or rec.claimed:
                 raise ClosedError("the client was closed while the open was pending")
+            rec.claimed = True
+            self.unclaimed.discard(rec)
             if rec.error:
                 raise open_session_error(rec.error, rec.reason, str(rec.address))
-            return self._new_session(rec.handle, rec.address, rec.guid, legacy=False)
+            handle = rec.handle
+            state = self.sessions[handle] = _SessionState(self, handle, rec.address, rec.guid)
+        finally:
+            lock.release()
+        return Session(client, state)
 
     def abort(self, rec: PendingOpen) -> bool:
         """Cancel a pending open, wait for its callback, close a session that opened anyway.
@@ -113,7 +131,7 @@ class _ClientState:
         ``True`` when the completion had already arrived before the cancel, so the caller may
         still take the outcome with :meth:`adopt`.
         """
-        issued = _dispatch.request_cancel(rec, self.backend.cancel_open)
+        issued = _dispatch.request_cancel(rec, self.backend)
         rec.wait()
         return self.after_abort(rec, issued)
 
@@ -162,17 +180,20 @@ class _ClientState:
 
     def close_session(self, state: _SessionState, quiet: bool = False) -> None:
         """``WFDCloseSession`` at most once, and never after the client handle is closed."""
-        with self.lock:
+        lock = self.lock
+        lock.acquire()  # the hot path: try/finally costs half of `with`
+        try:
             if state.closed:
                 return
             state.closed = True
             del self.sessions[state.handle]
-            try:
-                self.backend.close_session(state.handle)
-            except WFDError as exc:
-                if not quiet:
-                    raise
-                log.warning("closing session %s failed: %s", state.address, exc)
+            self.backend.close_session(state.handle)
+        except WFDError as exc:
+            if not quiet:
+                raise
+            log.warning("closing session %s failed: %s", state.address, exc)
+        finally:
+            lock.release()
 
     def open_sessions(self) -> tuple[Session, ...]:
         """The public Session objects of the open sessions still referenced by the program."""
@@ -203,7 +224,7 @@ class _ClientState:
             return
         try:
             for rec in pending:
-                _dispatch.request_cancel(rec, self.backend.cancel_open)
+                _dispatch.request_cancel(rec, self.backend)
             arrived = all(rec.wait(wait) for rec in pending)
             with self.lock:
                 errors: list[WFDError] = []
@@ -317,8 +338,8 @@ class Client:
         """
         mac = address if type(address) is MacAddress else MacAddress(address)
         limit = None if timeout is None else _check_timeout(timeout)
-        state = self._live()
-        loop = asyncio.get_running_loop()
+        state = self._state  # start_open raises ClosedError for a closed client
+        loop = _dispatch.running_loop()
         rec = state.start_open(mac, loop)
         future = rec.future
         assert future is not None
@@ -340,7 +361,7 @@ class Client:
             timer.cancel()
         if not rec.done and not await _abort_async(state, rec, loop):
             raise TimeoutError(f"opening a session to {mac} timed out after {limit} s")
-        return state.adopt(rec)
+        return state.adopt(rec, self)
 
     def open_session_sync(self, address: AddressLike, timeout: float | None = None) -> Session:
         """Blocking :meth:`open_session`, for any thread (also one without an event loop).
@@ -360,7 +381,7 @@ class Client:
             raise
         if not completed and not state.abort(rec):
             raise TimeoutError(f"opening a session to {mac} timed out after {limit} s")
-        return state.adopt(rec)
+        return state.adopt(rec, self)
 
     def open_legacy_session(self, address: AddressLike) -> Session:
         """Open a session to a legacy (WPS) device with its stored profile
@@ -420,7 +441,7 @@ async def _abort_async(
     """The async side of :meth:`_ClientState.abort`: cancel, then await the callback on the
     loop (never blocking it), shielded from further cancellation. Returns ``True`` when the
     completion had arrived before the cancel."""
-    issued = _dispatch.request_cancel(rec, state.backend.cancel_open)
+    issued = _dispatch.request_cancel(rec, state.backend)
     while not rec.done:  # the record's own flag decides, not whichever future got resolved
         waiter = rec.future = loop.create_future()
         if rec.done:  # arrived between the check and the swap: its wake() may have run

@@ -26,7 +26,12 @@ class _SessionState:
     __slots__ = ("address", "client", "closed", "guid", "guid_bytes", "handle", "legacy", "public")
 
     def __init__(
-        self, client: _ClientState, handle: int, address: MacAddress, guid: bytes, legacy: bool
+        self,
+        client: _ClientState,
+        handle: int,
+        address: MacAddress,
+        guid: bytes,
+        legacy: bool = False,
     ) -> None:
         self.client = client
         self.handle = handle

@@ -15,8 +15,10 @@ import argparse
 import asyncio
 import ctypes
 import gc
+import itertools
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
@@ -100,7 +102,7 @@ class Bench:
         module = sys.modules["wifidirect._wfdsim"]
         from ctypes_binding import MAC, CtypesWFD
 
-        self.ctypes_wfd = CtypesWFD(module.__file__)
+        self.ctypes_wfd = CtypesWFD(str(module.__file__))
         self.ctypes_mac = MAC(*wifidirect.MacAddress(PEER).packed)
         self.floor = build_floor()
         self.results: dict[str, Any] = {}
@@ -265,8 +267,53 @@ class Bench:
         return {
             "facade": asyncio.run(facade()),
             "ctypes": asyncio.run(baseline()),
+            "channel": asyncio.run(self.bare_channel(drive)),
             "c_floor": self.c_floor_throughput(n, inflight),
         }
+
+    async def bare_channel(self, drive: Any) -> float:
+        """The facade's completion design with nothing else: the module's shim and a completion
+        channel driven straight from ``lib``, futures in a dict, no records, ownership,
+        cancellation or Session objects. What the design costs before the facade's work."""
+        ffi, lib = sys.modules["wifidirect._wfdsim"].ffi, sys.modules["wifidirect._wfdsim"].lib
+        loop = asyncio.get_running_loop()
+        version, handle = ffi.new("DWORD *"), ffi.new("HANDLE *")
+        assert lib.WFDOpenHandle(1, version, handle) == 0
+        client = int(ffi.cast("uintptr_t", handle[0]))
+        channel = lib.wfdx_channel_open()
+        assert channel > 0, "this build has no completion channels"
+        fd = lib.wfdx_channel_fd(channel)
+        items = ffi.new("wfdx_item[]", 256)
+        view = memoryview(ffi.buffer(items))
+        item = struct.Struct("=QQII16s")
+        futures: dict[int, asyncio.Future[int]] = {}
+
+        def readable() -> None:
+            while True:
+                count = lib.wfdx_channel_drain(channel, items, 256)
+                for token, session, _, _, _ in item.iter_unpack(view[: count * item.size]):
+                    futures.pop(token).set_result(session)
+                if count < 256:
+                    return
+
+        loop.add_reader(fd, readable)
+        mac = self.wifidirect.MacAddress(PEER).packed
+        start, close = lib.wfdx_start_open_queued, lib.wfdx_close_session
+        sequence = itertools.count(1)
+
+        async def cycle() -> None:
+            token = next(sequence) << 16 | channel
+            future = futures[token] = loop.create_future()
+            start(client, mac, token)
+            close(await future)
+
+        try:
+            return float(await drive(cycle))
+        finally:
+            loop.remove_reader(fd)
+            lib.wfdx_channel_close(channel)
+            lib.wfdx_channel_drain(channel, items, 256)
+            lib.WFDCloseHandle(ffi.cast("HANDLE", client))
 
     # -- row 3 ------------------------------------------------------------------------------
 
@@ -434,7 +481,12 @@ def table(runs: dict[str, dict[str, Any]]) -> str:
             ),
         )
     for inflight in ("1", "100", "1000", "10000"):
-        for key, label in (("facade", "facade"), ("ctypes", "ctypes"), ("c_floor", "C floor")):
+        for key, label in (
+            ("facade", "facade"),
+            ("ctypes", "ctypes"),
+            ("channel", "bare cffi + completion channel (no facade)"),
+            ("c_floor", "C floor"),
+        ):
             row(
                 f"2. async cycles/s, {int(inflight):,} in flight: {label}",
                 lambda r, i=inflight, k=key: f"{r['async_throughput'][i][k]:,.0f}",

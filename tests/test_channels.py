@@ -30,16 +30,16 @@ def _peers() -> None:
     sim.add_peer(PAIRED, latency=0.02)
 
 
-def _channel_of(loop: asyncio.AbstractEventLoop) -> int:
-    inbox = _dispatch._inboxes.get((id(loop), "sim"))
+def _channel_of(loop: asyncio.AbstractEventLoop, client: wifidirect.Client) -> int:
+    inbox = _dispatch._inboxes.get((id(loop), client.backend))
     return 0 if inbox is None else inbox.channel
 
 
 def test_async_opens_take_the_loops_channel() -> None:
     async def main() -> int:
-        async with wifidirect.Client("sim") as client:
+        async with wifidirect.Client() as client:
             with await client.open_session(PAIRED):
-                return _channel_of(asyncio.get_running_loop())
+                return _channel_of(asyncio.get_running_loop(), client)
 
     channel = asyncio.run(main())
     if CHANNELS:
@@ -56,11 +56,12 @@ def test_cancel_after_the_completion_arrived_but_before_the_loop_drained_it(peer
     # a stale-handle violation (checked after every test). The completion wins over the cancel
     # and the outcome is discarded (a session that opened is closed).
     async def main() -> None:
-        async with wifidirect.Client("sim") as client:
+        async with wifidirect.Client() as client:
             task = asyncio.ensure_future(client.open_session(peer))
             await asyncio.sleep(0)  # the task starts the open
             assert sim.wait_idle(5)
-            assert _dispatch.pending_count() == 1  # arrived, not recorded: still queued
+            # Queued: arrived, not recorded yet. Direct (no channels): recorded on arrival.
+            assert _dispatch.pending_count() == (1 if CHANNELS else 0)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -75,7 +76,7 @@ def test_timeout_cleanup_with_queued_completion() -> None:
     # Same race through the timeout path: the timer fires in the loop iteration that also
     # finds the completion queued.
     async def main() -> None:
-        async with wifidirect.Client("sim") as client:
+        async with wifidirect.Client() as client:
             task = asyncio.ensure_future(client.open_session(UNPAIRED, timeout=0.001))
             await asyncio.sleep(0)
             assert sim.wait_idle(5)
@@ -93,7 +94,7 @@ def test_blocking_close_on_the_loops_thread_does_not_wait_for_the_loop() -> None
     outcome: list[object] = []
 
     async def main() -> None:
-        client = wifidirect.Client("sim")
+        client = wifidirect.Client()
         tasks = [asyncio.ensure_future(client.open_session(p)) for p in (PAIRED, UNPAIRED) * 3]
         await asyncio.sleep(0)
         assert sim.wait_idle(5)  # all six completions queued, none drained
@@ -114,7 +115,7 @@ def test_completion_for_a_loop_closed_while_queued_is_cleaned_up() -> None:
     # The loop stops with the open pending and is closed (and kept referenced). The completion
     # lands in the channel of a loop that will never run again; the cleanup thread's sweep
     # retires that channel and closes the session that opened.
-    client = wifidirect.Client("sim")
+    client = wifidirect.Client()
     loop = asyncio.new_event_loop()
     task = loop.create_task(client.open_session(PAIRED))
     loop.call_soon(loop.stop)
@@ -135,7 +136,7 @@ def _open_descriptors() -> int:
 @needs_channels
 def test_loops_that_come_and_go_leave_no_channel_or_descriptor_behind() -> None:
     async def one() -> None:
-        async with wifidirect.Client("sim") as client:
+        async with wifidirect.Client() as client:
             (await client.open_session(PAIRED)).close()
 
     asyncio.run(one())  # the first run may create lasting things (the cleanup thread)
@@ -156,9 +157,9 @@ def test_a_loop_that_cannot_watch_descriptors_gets_direct_completions() -> None:
             raise NotImplementedError
 
     async def main() -> int:
-        async with wifidirect.Client("sim") as client:
+        async with wifidirect.Client() as client:
             with await client.open_session(PAIRED):
-                return _channel_of(asyncio.get_running_loop())
+                return _channel_of(asyncio.get_running_loop(), client)
 
     loop = NoReaders()
     try:

@@ -16,6 +16,10 @@
  *  - Completion callbacks and disconnects run on two detached worker threads, started by the
  *    first successful WFDOpenHandle and living for the process (their stacks and the global
  *    tables stay reachable at exit). Work is a min-heap by due time, FIFO among equal times.
+ *    A new item wakes one sleeping worker, and only if no wake-up is already on its way.
+ *    On Linux the workers run under SCHED_BATCH: they play a service process beside the
+ *    application, so waking one does not preempt the calling thread; on a busy CPU completions
+ *    are delivered when the caller blocks or its time slice ends (see platform.c).
  *    Worker threads may run a callback before WFDStartOpenSession has returned to its caller;
  *    *phSessionHandle is written under the lock before the work becomes visible, so the callback
  *    receives the same handle value.

@@ -6,8 +6,9 @@ thread holds a client's lock) and completions nobody will collect, run on one da
 ``wifidirect-cleanup``, in submission order.
 
 At interpreter exit (``atexit``, like sounddevice's hook) every client still open is closed:
-its pending opens are cancelled and their callbacks awaited, sessions and handle closed. After
-that no native work of ours can call back into the interpreter while it finalizes.
+its pending opens are cancelled and their callbacks awaited, sessions and handle closed; then
+the cleanup thread finishes its queue and ends. After that no native work of ours can call
+back into the interpreter while it finalizes, and no thread of ours is running.
 
 The thread also runs *sweeps*: checks registered with :func:`add_sweep` (one today: event loops
 closed with queued completions, see ``_dispatch``), every :data:`SWEEP_INTERVAL` seconds while
@@ -42,6 +43,8 @@ _sweeps: list[Callable[[], None]] = []
 
 #: Seconds between sweeps.
 SWEEP_INTERVAL = 0.5
+#: Seconds interpreter exit waits for the cleanup thread to end.
+EXIT_JOIN = 5.0
 
 
 def submit(job: Callable[..., Any], *args: Any) -> None:
@@ -73,8 +76,8 @@ def _run() -> None:
             item = _jobs.get(timeout=SWEEP_INTERVAL if _sweeps else None)
         except queue.Empty:
             item = (_sweep, ())
-        if item is None:
-            continue
+        if item is None:  # shutdown(): nothing runs on this thread at finalization
+            return
         job, args = item
         try:
             job(*args)
@@ -92,9 +95,13 @@ def drain(timeout: float = 10.0) -> bool:
     if _thread is None or threading.current_thread() is _thread:
         return True
     done = threading.Event()
-    submit(_sweep)
-    submit(done.set)
+    submit(_sweep_then_signal, done)
     return done.wait(timeout)
+
+
+def _sweep_then_signal(done: threading.Event) -> None:
+    _sweep()
+    submit(done.set)  # queued behind whatever the sweep handed over (orphaned opens)
 
 
 def register_client(key: int, client: _Closable) -> None:
@@ -121,6 +128,13 @@ def shutdown() -> None:
         except BaseException:
             log.exception("closing %r at exit failed", client)
     drain()
+    # Then the thread ends: a daemon thread still waiting (with a timeout, for the next sweep)
+    # while the interpreter finalizes would be cut off with its frames alive. Later
+    # submissions are dropped: every client is closed, so there is nothing left to clean up.
+    thread = _thread
+    if thread is not None and thread is not threading.current_thread():
+        _jobs.put(None)
+        thread.join(EXIT_JOIN)
 
 
 def exiting() -> bool:

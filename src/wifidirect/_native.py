@@ -207,12 +207,13 @@ class Backend:
 def _install_callback(module: Any) -> None:
     """Register the module's ``wfd_open_complete``: copy the five arguments, hand them off.
 
-    It runs on a foreign thread and returns only after :func:`_dispatch.complete_batch` has
-    recorded the completion. That ordering matters: a failed open's handle becomes invalid when
-    the callback returns, and the facade relies on "not recorded yet" meaning "still valid"
-    when it calls ``WFDCancelOpenSession``. (A C trampoline that queued completions and
-    returned at once was measured and removed: it broke that guarantee, and on this kind of
-    machine its batches averaged under two completions.)
+    This is the direct completion path (blocking opens, Windows, loops that cannot watch a
+    descriptor, and queued completions whose channel was closed). It runs on a foreign thread
+    and returns only after :func:`_dispatch.complete_batch` has recorded the completion: a
+    failed open's handle becomes invalid when the callback returns, and for direct opens the
+    facade relies on "not recorded yet" meaning "still valid" when it calls
+    ``WFDCancelOpenSession``. (Queued completions return earlier; their cancels are checked
+    against the queue in C instead, see src/shim/shim.c.)
     """
     ffi = module.ffi
     complete_batch = _dispatch.complete_batch

@@ -35,7 +35,7 @@ SIM_SOURCES = HERE / "src" / "wfdsim"
 SHIM = HERE / "src" / "shim"
 
 #: cdef headers, in the order they are read. ``{types}`` is the platform's type header.
-CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "shim.h", "callbacks.h")
+CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "wfdx_channel.h", "shim.h", "callbacks.h")
 
 #: Warnings are errors for our own C; the generated cffi C is compiled with the same flags.
 if sys.platform == "win32":

@@ -19,16 +19,8 @@ DWORD wfdx_update_visibility(const char *address);
  * Python has seen the completion, so such an open is cancelled with wfdx_cancel_queued(),
  * which returns WFDX_ALREADY_COMPLETE instead of cancelling when the completion is queued.
  * wfdx_channel_open() returns -1 where channels are unsupported (Windows, 32-bit) or all
- * WFDX_MAX_CHANNELS - 1 are in use. */
-#define WFDX_MAX_CHANNELS 1024
-#define WFDX_ALREADY_COMPLETE 0xFFFFFFFF
-typedef struct {
-    uint64_t token;
-    uint64_t session;
-    uint32_t error;
-    uint32_t reason;
-    unsigned char guid[16];
-} wfdx_item;
+ * WFDX_MAX_CHANNELS - 1 are in use. The channel constants and wfdx_item are in
+ * include/wfdx_channel.h, which src/shim/shim.c includes too. */
 uintptr_t wfdx_start_open_queued(uintptr_t client, const char *address, uintptr_t token);
 DWORD wfdx_cancel_queued(uintptr_t session, uintptr_t token);
 int wfdx_channel_open(void);

@@ -14,26 +14,26 @@
 #define WFDX_THREAD_LOCAL _Thread_local
 #endif
 static WFDX_THREAD_LOCAL DWORD wfdx_error;
-#define WFDX_MAX_CHANNELS 1024
-#define WFDX_ALREADY_COMPLETE 0xFFFFFFFFu
-typedef struct {
-    uint64_t token;
-    uint64_t session;
-    uint32_t error;
-    uint32_t reason;
-    unsigned char guid[16];
-} wfdx_item;
+#include "wfdx_channel.h"
 static void WINAPI wfd_open_complete(HANDLE, PVOID, GUID, DWORD, DWORD);
 
 static DWORD wfdx_last_error(void) { return wfdx_error; }
 
-static uintptr_t wfdx_start_open(uintptr_t client, const char *address, uintptr_t token)
+/* WFDStartOpenSession with `callback`: the session handle, or 0 with the code kept for
+ * wfdx_last_error(). */
+static uintptr_t wfdx_start(uintptr_t client, const char *address, uintptr_t token,
+                            WFD_OPEN_SESSION_COMPLETE_CALLBACK callback)
 {
     HANDLE session = NULL;
     DWORD rc = WFDStartOpenSession((HANDLE)client, (PDOT11_MAC_ADDRESS)address, (PVOID)token,
-                                   wfd_open_complete, &session);
+                                   callback, &session);
     wfdx_error = rc;
     return rc ? 0 : (uintptr_t)session;
+}
+
+static uintptr_t wfdx_start_open(uintptr_t client, const char *address, uintptr_t token)
+{
+    return wfdx_start(client, address, token, wfd_open_complete);
 }
 
 static DWORD wfdx_cancel_open(uintptr_t s) { return WFDCancelOpenSession((HANDLE)s); }
@@ -59,13 +59,22 @@ static DWORD wfdx_cancel_open(uintptr_t s) { return WFDCancelOpenSession((HANDLE
  * channels (wfdx_channel_open() returns -1) and every open is direct. */
 #define WFDX_CHANNEL_MASK 0xFFFFu
 #if !defined(_WIN32) && UINTPTR_MAX > 0xFFFFFFFFu
+/* The wake-up descriptor: an eventfd on Linux, a non-blocking pipe elsewhere (macOS, BSD).
+ * tests/c/channels_stress.c also builds the pipe variant on Linux (-DWFDX_USE_PIPE=1). */
+#ifndef WFDX_USE_PIPE
+#if defined(__linux__)
+#define WFDX_USE_PIPE 0
+#else
+#define WFDX_USE_PIPE 1
+#endif
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__linux__)
+#if !WFDX_USE_PIPE
 #include <sys/eventfd.h>
 #endif
 
@@ -133,7 +142,7 @@ static void WINAPI wfdx_enqueue(HANDLE session, PVOID context, GUID guid, DWORD 
             queued = 1;
             if (!c->signaled) {
                 c->signaled = 1;
-#if defined(__linux__)
+#if !WFDX_USE_PIPE
                 uint64_t one = 1;
                 ssize_t w = write(c->write_fd, &one, sizeof one);
 #else
@@ -151,7 +160,7 @@ static void WINAPI wfdx_enqueue(HANDLE session, PVOID context, GUID guid, DWORD 
 static int wfdx_channel_open(void)
 {
     int rfd, wfd;
-#if defined(__linux__)
+#if !WFDX_USE_PIPE
     rfd = wfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (rfd < 0)
         return -1;
@@ -264,11 +273,7 @@ static DWORD wfdx_cancel_queued(uintptr_t session, uintptr_t token)
 
 static uintptr_t wfdx_start_open_queued(uintptr_t client, const char *address, uintptr_t token)
 {
-    HANDLE session = NULL;
-    DWORD rc = WFDStartOpenSession((HANDLE)client, (PDOT11_MAC_ADDRESS)address, (PVOID)token,
-                                   wfdx_enqueue, &session);
-    wfdx_error = rc;
-    return rc ? 0 : (uintptr_t)session;
+    return wfdx_start(client, address, token, wfdx_enqueue);
 }
 static DWORD wfdx_close_session(uintptr_t s) { return WFDCloseSession((HANDLE)s); }
 static DWORD wfdx_close_handle(uintptr_t c) { return WFDCloseHandle((HANDLE)c); }

@@ -358,7 +358,8 @@ def _make_running_loop() -> Callable[[], asyncio.AbstractEventLoop]:
         last[:] = [weakref.ref(loop)]
         return loop
 
-    os.register_at_fork(after_in_child=last.clear)
+    if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+        os.register_at_fork(after_in_child=last.clear)
     return running_loop
 
 

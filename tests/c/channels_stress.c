@@ -23,6 +23,7 @@
 // Build and run (from the repository root; the argument is opens per starter):
 //   gcc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude -Isrc/wfdsim -Isrc/shim src/wfdsim/*.c tests/c/channels_stress.c -o /tmp/channels_stress
 //   /tmp/channels_stress 20000
+// Add -DWFDX_USE_PIPE=1 for the pipe wake-up that non-Linux POSIX systems use.
 #if defined(__linux__)
 #define _GNU_SOURCE
 #endif

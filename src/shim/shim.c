@@ -7,6 +7,7 @@
  * tests/c/channels_stress.c includes it the same way, with its own wfd_open_complete.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(_MSC_VER)
 #define WFDX_THREAD_LOCAL __declspec(thread)

@@ -167,3 +167,49 @@ def test_a_loop_that_cannot_watch_descriptors_gets_direct_completions() -> None:
     finally:
         loop.close()
     assert settle().sessions == 0
+
+
+def test_loops_in_several_threads_share_one_client() -> None:
+    # Four threads, each with its own loop (and channel), open, cancel and close on one
+    # client at once. A completion delivered to the wrong loop would resolve a future from
+    # a foreign thread or never wake its task: a thread would hang past its deadline.
+    sim.add_peer("02:00:00:00:dd:03", latency=0.0)
+    sim.add_peer("02:00:00:00:dd:04", latency=0.003)
+    client = wifidirect.Client()
+    outcomes: list[tuple[int, int]] = []
+
+    async def one_loop() -> tuple[int, int]:
+        opened = cancelled = 0
+        tasks = [
+            asyncio.ensure_future(client.open_session(("02:00:00:00:dd:03", PAIRED)[i % 2]))
+            for i in range(60)
+        ]
+        tasks += [
+            asyncio.ensure_future(client.open_session("02:00:00:00:dd:04")) for _ in range(20)
+        ]
+        await asyncio.sleep(0.001)
+        for task in tasks[60:70]:
+            task.cancel()
+        for result in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(result, wifidirect.Session):
+                result.close()
+                opened += 1
+            elif isinstance(result, asyncio.CancelledError):
+                cancelled += 1
+            else:
+                raise AssertionError(result)
+        return opened, cancelled
+
+    threads = [
+        threading.Thread(target=lambda: outcomes.append(asyncio.run(one_loop()))) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(outcomes) == 4
+    assert all(opened + cancelled == 80 and opened >= 70 for opened, cancelled in outcomes)
+    client.close()
+    stats = settle()
+    assert stats.sessions == 0 and stats.pending_opens == 0 and stats.clients == 0
+    assert _dispatch.pending_count() == 0

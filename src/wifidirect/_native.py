@@ -103,31 +103,21 @@ class Backend:
         log.debug("WFDCloseHandle(%#x) -> %d", client, rc)
         check(rc, "WFDCloseHandle")
 
-    def start_open(self, client: int, address: bytes, token: int) -> int:
+    def start_open(self, client: int, address: bytes, token: int, queued: bool) -> int:
         """``WFDStartOpenSession`` with ``token`` as the context; returns the session handle.
 
-        The completion may be dispatched (on another thread) before this returns.
+        ``queued``: the completion goes into the C queue of the channel in ``token``'s low bits
+        (see :meth:`open_channel`); otherwise it comes through the ``extern "Python"``
+        callback. Either may happen (on another thread) before this returns.
         """
-        session: int = self._start(client, address, token)
+        session: int = (self._start_queued if queued else self._start)(client, address, token)
         rc = 0 if session else self._last_error()
         if _debug(DEBUG):
             log.debug(
-                "WFDStartOpenSession(%#x, token=%d) -> %d, session %#x", client, token, rc, session
-            )
-        if rc:
-            check(rc, "WFDStartOpenSession")
-        return session
-
-    def start_open_queued(self, client: int, address: bytes, token: int) -> int:
-        """:meth:`start_open` whose completion is queued in C for the channel in ``token``'s
-        low bits (see :meth:`open_channel`) instead of calling into Python."""
-        session: int = self._start_queued(client, address, token)
-        rc = 0 if session else self._last_error()
-        if _debug(DEBUG):
-            log.debug(
-                "WFDStartOpenSession(%#x, token=%d, queued) -> %d, session %#x",
+                "WFDStartOpenSession(%#x, token=%d, %s) -> %d, session %#x",
                 client,
                 token,
+                "queued" if queued else "direct",
                 rc,
                 session,
             )

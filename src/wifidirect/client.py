@@ -84,10 +84,9 @@ class _ClientState:
             rec.register(self.backend, loop)
             self.unclaimed.add(rec)
             try:
-                if rec.channel:
-                    handle = self.backend.start_open_queued(self.handle, address._packed, rec.token)
-                else:
-                    handle = self.backend.start_open(self.handle, address._packed, rec.token)
+                handle = self.backend.start_open(
+                    self.handle, address._packed, rec.token, queued=rec.channel != 0
+                )
             except BaseException:
                 rec.unregister()
                 self.unclaimed.discard(rec)
@@ -112,10 +111,8 @@ class _ClientState:
         lock = self.lock
         lock.acquire()
         try:
-            if self.closing or rec.claimed:
+            if self.closing or not self._claim(rec):
                 raise ClosedError("the client was closed while the open was pending")
-            rec.claimed = True
-            self.unclaimed.discard(rec)
             if rec.error:
                 raise open_session_error(rec.error, rec.reason, str(rec.address))
             handle = rec.handle

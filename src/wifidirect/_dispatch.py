@@ -146,8 +146,7 @@ class _Inbox:
         completion, record it, and resolve the futures (the directly delivered ones too)."""
         _lock.acquire()
         try:
-            entries = self.backend.drain_channel(self.channel) if self.channel else []
-            waiters, schedule, orphans = _record(entries)
+            entries, waiters, schedule, orphans = self._take()
             items, self.items = self.items, []
             self.scheduled = False
             self.release(len(items))
@@ -163,9 +162,14 @@ class _Inbox:
         """From any thread: take the channel's queued completions and hand them on (the
         loop's share with ``call_soon_threadsafe``), for a thread that blocks on one."""
         with _lock:
-            entries = self.backend.drain_channel(self.channel) if self.channel else []
-            waiters, schedule, orphans = _record(entries)
-        _hand_off(entries, waiters, schedule, orphans)
+            taken = self._take()
+        _hand_off(*taken)
+
+    def _take(self) -> tuple[list[Entry], list[threading.Lock], list[_Inbox], list[PendingOpen]]:
+        """Drain the channel and record what it held (table lock held): the entries, then
+        :func:`_record`'s threads to wake, inboxes to schedule and orphans."""
+        entries = self.backend.drain_channel(self.channel) if self.channel else []
+        return (entries, *_record(entries))
 
     def _loop_gone(self, _ref: object) -> None:
         # A weakref callback: it may run inside any allocation, even with the table lock held
@@ -179,12 +183,11 @@ class _Inbox:
         come directly, and hand everything still queued to the orphan handler."""
         with _lock:
             self._forget()
-            channel, self.channel = self.channel, 0
-            entries: list[Entry] = []
-            if channel:
-                self.backend.close_channel(channel)
-                entries = self.backend.drain_channel(channel)
-            waiters, schedule, orphans = _record(entries)
+            if self.channel:
+                self.backend.close_channel(self.channel)
+            # What was queued before the close; the drain that empties it frees the slot.
+            entries, waiters, schedule, orphans = self._take()
+            self.channel = 0
             if self.items and self not in schedule:
                 schedule.append(self)
         _hand_off(entries, waiters, schedule, orphans)

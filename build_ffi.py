@@ -6,9 +6,9 @@
 
 Both modules are cffi API-mode extensions compiled from the same declarations, read from
 ``include/`` in a fixed order with ``# line`` markers so a cdef error names the header line.
-Both expose the seven WFD functions under their Windows names, the facade's calling forms
-(include/shim.h) and the ``wfd_open_complete`` extern "Python" callback, so the Python facade
-has a single code path for both.
+Both expose the seven WFD functions under their Windows names, the native guard the facade
+calls them through (include/shim.h, src/shim/shim.c) and the ``wfdx_completed`` extern "Python"
+hook, so the Python facade has a single code path for both.
 
 This file is the only place that knows about platforms and compilers. ``setup.py`` names the
 builders through ``cffi_modules``; ``python build_ffi.py [sim|wlanapi] [--emit-c DIR]`` builds
@@ -31,11 +31,14 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 INCLUDE = HERE / "include"
 SIM_SOURCES = HERE / "src" / "wfdsim"
-#: src/shim/shim.c: the definitions of include/shim.h, included by both modules' preambles.
+#: src/shim/shim.c: the definitions of include/shim.h, included by every module's preamble.
 SHIM = HERE / "src" / "shim"
+#: src/common/: the portability layer (threads, locks, time) of the guard and the backends.
+COMMON = HERE / "src" / "common"
+PLATFORM_C = COMMON / "platform.c"
 
 #: cdef headers, in the order they are read. ``{types}`` is the platform's type header.
-CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "wfdx_channel.h", "shim.h", "callbacks.h")
+CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "shim.h", "callbacks.h")
 
 #: Warnings are errors for our own C; the generated cffi C is compiled with the same flags.
 if sys.platform == "win32":
@@ -121,8 +124,8 @@ def build_sim(windows: bool = sys.platform == "win32") -> FFI:
     ffi.set_source(
         "wifidirect._wfdsim",
         preamble(windows, with_sim=True),
-        sources=[_relative(p) for p in sorted(SIM_SOURCES.glob("*.c"))],
-        include_dirs=[str(INCLUDE), str(SHIM), str(SIM_SOURCES)],
+        sources=[_relative(p) for p in [*sorted(SIM_SOURCES.glob("*.c")), PLATFORM_C]],
+        include_dirs=[str(INCLUDE), str(SHIM), str(COMMON), str(SIM_SOURCES)],
         extra_compile_args=EXTRA_COMPILE_ARGS,
         extra_link_args=EXTRA_LINK_ARGS,
     )
@@ -137,8 +140,9 @@ def build_wlanapi(windows: bool = True) -> FFI:
     ffi.set_source(
         "wifidirect._wlanapi",
         preamble(windows, with_sim=False),
+        sources=[_relative(PLATFORM_C)],
         libraries=["wlanapi"],
-        include_dirs=[str(INCLUDE), str(SHIM)],
+        include_dirs=[str(INCLUDE), str(SHIM), str(COMMON)],
         extra_compile_args=EXTRA_COMPILE_ARGS,
     )
     return ffi
@@ -194,19 +198,12 @@ def cross_build(arch: str, python: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     py_include = f"-I{python / 'include'}"
     build_wlanapi(windows=True).emit_c_code(str(out / "_wlanapi.c"))
+    includes = [f"-I{INCLUDE}", f"-I{SHIM}", f"-I{COMMON}"]
     if arch == "i686":
         obj = out / "_wlanapi.o"
-        _run(
-            cc,
-            *MINGW_CFLAGS,
-            f"-I{INCLUDE}",
-            f"-I{SHIM}",
-            py_include,
-            "-c",
-            out / "_wlanapi.c",
-            "-o",
-            obj,
-        )
+        _run(cc, *MINGW_CFLAGS, *includes, py_include, "-c", out / "_wlanapi.c", "-o", obj)
+        platform_obj = out / "platform.o"
+        _run(cc, *MINGW_CFLAGS, *includes, "-c", PLATFORM_C, "-o", platform_obj)
         imported = _run(f"{arch}-w64-mingw32-nm", "-u", obj).split()
         names = (n.removeprefix("__imp__") for n in imported if n.startswith("__imp__"))
         python_names = sorted(n for n in names if n.startswith(("Py", "_Py")))
@@ -216,24 +213,15 @@ def cross_build(arch: str, python: Path, out: Path) -> None:
         dlltool = f"{arch}-w64-mingw32-dlltool"
         _run(dlltool, "-d", out / "python3.def", "-l", out / "libpython3.a")
         _run(dlltool, "-k", "-d", INCLUDE / "wlanapi-i686.def", "-l", out / "libwlanapi.a")
-        _run(
-            cc, *MINGW_SHARED, obj, f"-L{out}", "-lpython3", "-lwlanapi", "-o", out / "_wlanapi.pyd"
-        )
+        link = [obj, platform_obj, f"-L{out}", "-lpython3", "-lwlanapi"]
+        _run(cc, *MINGW_SHARED, *link, "-o", out / "_wlanapi.pyd")
         return
     python3_lib = python / "libs" / "python3.lib"
-    cflags = [*MINGW_CFLAGS, *MINGW_SHARED, f"-I{INCLUDE}", f"-I{SHIM}"]
-    _run(
-        cc,
-        *cflags,
-        py_include,
-        out / "_wlanapi.c",
-        python3_lib,
-        "-lwlanapi",
-        "-o",
-        out / "_wlanapi.pyd",
-    )
+    cflags = [*MINGW_CFLAGS, *MINGW_SHARED, *includes]
+    wlanapi_c = [out / "_wlanapi.c", PLATFORM_C]
+    _run(cc, *cflags, py_include, *wlanapi_c, python3_lib, "-lwlanapi", "-o", out / "_wlanapi.pyd")
     build_sim(windows=True).emit_c_code(str(out / "_wfdsim.c"))
-    sim_c = sorted(SIM_SOURCES.glob("*.c"))
+    sim_c = [*sorted(SIM_SOURCES.glob("*.c")), PLATFORM_C]
     cflags.append(f"-I{SIM_SOURCES}")
     _run(cc, *cflags, py_include, out / "_wfdsim.c", *sim_c, python3_lib, "-o", out / "_wfdsim.pyd")
     _run(cc, *cflags, *sim_c, SIM_SOURCES / "wlanapi.def", "-o", out / "wlanapi.dll")

@@ -110,3 +110,13 @@ int wfdsim_wait_idle(uint32_t timeout_ms);
  * return ERROR_NOT_ENOUGH_MEMORY. */
 DWORD wfdsim_inject_error(int function, DWORD code);
 void wfdsim_fail_allocations(uint32_t count);
+
+/* A slow service: every call of `function` (a WFDSIM_FN_*) waits `seconds` before it does
+ * anything, without holding the simulator's lock, as an RPC to a busy service would (0 clears;
+ * a reset clears all). ERROR_INVALID_PARAMETER for an unknown function or a negative, NaN or
+ * infinite time. */
+DWORD wfdsim_set_call_delay(int function, double seconds);
+
+/* The peers every reset restores, in order (ERROR_NOT_FOUND past the end). */
+uint32_t wfdsim_default_peer_count(void);
+DWORD wfdsim_get_default_peer(uint32_t index, wfdsim_peer *out);

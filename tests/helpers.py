@@ -1,17 +1,21 @@
-"""Helpers shared by the tests."""
+"""Helpers shared by the tests: names for the simulator's default peers (read back from the
+simulator, which defines them once), and addresses the tests configure themselves."""
 
 from __future__ import annotations
 
 import sys
+import threading
+from collections.abc import Callable
 
-from wifidirect import _cleanup, sim
+from wifidirect import sim
+from wifidirect.testing import SimController
 
-#: The simulator's default peers (see src/wfdsim).
-TV = "02:00:5e:10:00:01"  # paired, 20 ms, success
-PRINTER = "02:00:5e:10:00:02"  # paired, legacy, 10 ms, success
-PHONE = "02:00:5e:10:00:03"  # paired, 50 ms, success
-PROJECTOR = "02:00:5e:10:00:04"  # paired, 30 ms, fails with ERROR_TIMEOUT reason 9
-SPEAKER = "02:00:5e:10:00:05"  # not paired
+_DEFAULTS = {p.name: str(p.address) for p in sim.default_peers()}
+TV = _DEFAULTS["Living Room TV"]  # paired, 20 ms, success
+PRINTER = _DEFAULTS["Office Printer"]  # paired, legacy, 10 ms, success
+PHONE = _DEFAULTS["Pixel Phone"]  # paired, 50 ms, success
+PROJECTOR = _DEFAULTS["Meeting Room Projector"]  # paired, 30 ms, fails with ERROR_TIMEOUT reason 9
+SPEAKER = _DEFAULTS["Neighbour's Speaker"]  # not paired
 
 #: Addresses the tests configure themselves.
 FAST = "02:00:00:00:00:01"
@@ -19,27 +23,34 @@ SLOW = "02:00:00:00:00:02"
 UNKNOWN = "02:00:00:00:00:ff"
 
 
-#: Whether this build queues asyncio completions in C channels (64-bit POSIX; see
-#: src/shim/shim.c). Elsewhere every completion takes the direct extern "Python" path.
-CHANNELS = sys.platform != "win32" and sys.maxsize > 2**32
-
-
 def settle() -> sim.Stats:
-    """Wait until deferred cleanup and the simulator are idle; return the statistics.
-
-    Callbacks may hand work to the cleanup thread, whose closes queue simulator work: hence
-    simulator idle, cleanup drained, simulator idle again.
-    """
-    assert sim.wait_idle(5.0)
-    assert _cleanup.drain()
-    assert sim.wait_idle(5.0)
-    return sim.stats()
+    """Wait until completions, disconnects and wifidirect's background work are done; return
+    the simulator's counters (the plugin's ``wfd_sim.settle()``)."""
+    return SimController().settle()
 
 
 def add_fast_and_slow() -> None:
     """A zero-latency peer (callback may beat WFDStartOpenSession's return) and a 60 s one."""
     sim.add_peer(FAST, name="fast", latency=0.0)
     sim.add_peer(SLOW, name="slow", latency=60.0)
+
+
+def in_thread(target: Callable[[], object], timeout: float = 30.0) -> list[object]:
+    """Run ``target`` in a thread and join it; a hang fails the test instead of hanging it.
+    Returns ``[result]`` or ``[exception]``."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(target())
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"{target} did not return within {timeout} s"
+    return outcome
 
 
 def under_wine() -> bool:

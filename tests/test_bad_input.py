@@ -39,8 +39,8 @@ def test_every_address_taking_call_rejects_bad_addresses(client: Any, bad: Any) 
     calls = [
         lambda: client.open_session_sync(bad),
         lambda: asyncio.run(client.open_session(bad)),
-        lambda: client.open_legacy_session(bad),
-        lambda: client.update_device_visibility(bad),
+        lambda: client.open_legacy_session_sync(bad),
+        lambda: client.update_device_visibility_sync(bad),
         lambda: sim.add_peer(bad),
         lambda: sim.remove_peer(bad),
         lambda: sim.peer(bad),
@@ -83,8 +83,8 @@ def test_closed_objects() -> None:
     assert session.closed
     for call in (
         lambda: client.open_session_sync(TV),
-        lambda: client.open_legacy_session(PRINTER),
-        lambda: client.update_device_visibility(TV),
+        lambda: client.open_legacy_session_sync(PRINTER),
+        lambda: client.update_device_visibility_sync(TV),
         lambda: asyncio.run(client.open_session(TV)),
     ):
         with pytest.raises(wifidirect.ClosedError):
@@ -101,8 +101,8 @@ def test_objects_from_another_client_are_not_addresses() -> None:
         session = a.open_session_sync(TV)
         for call in (
             lambda: b.open_session_sync(session),
-            lambda: b.update_device_visibility(session),
-            lambda: b.open_legacy_session(a),
+            lambda: b.update_device_visibility_sync(session),
+            lambda: b.open_legacy_session_sync(a),
         ):
             with pytest.raises(TypeError):
                 call()  # type: ignore[arg-type]
@@ -197,8 +197,8 @@ def test_fuzz_public_calls_fail_cleanly_or_work(address: Any, timeout: Any) -> N
     with wifidirect.Client() as client:
         for call in (
             lambda: client.open_session_sync(address, timeout=timeout),
-            lambda: client.update_device_visibility(address),
-            lambda: client.open_legacy_session(address),
+            lambda: client.update_device_visibility_sync(address),
+            lambda: client.open_legacy_session_sync(address),
         ):
             try:
                 result = call()

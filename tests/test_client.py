@@ -57,16 +57,16 @@ def test_closed_client_raises_closed_error_without_native_call() -> None:
     with pytest.raises(wifidirect.ClosedError):
         asyncio.run(client.open_session(TV))
     with pytest.raises(wifidirect.ClosedError):
-        client.open_legacy_session(PRINTER)
+        client.open_legacy_session_sync(PRINTER)
     with pytest.raises(wifidirect.ClosedError):
-        client.update_device_visibility(TV)
+        client.update_device_visibility_sync(TV)
     assert sim.stats() == before
 
 
 def test_close_closes_sessions_first_then_handle() -> None:
     client = wifidirect.Client()
     sessions = [client.open_session_sync(TV) for _ in range(3)]
-    legacy = client.open_legacy_session(PRINTER)
+    legacy = client.open_legacy_session_sync(PRINTER)
     assert sim.stats().sessions == 4
     client.close()
     assert all(s.closed for s in sessions) and legacy.closed
@@ -141,14 +141,14 @@ def test_concurrent_close_makes_one_native_call() -> None:
 
 def test_legacy_session() -> None:
     with wifidirect.Client() as client:
-        session = client.open_legacy_session(PRINTER)
+        session = client.open_legacy_session_sync(PRINTER)
         assert session.legacy and not session.closed
         assert session.address == wifidirect.MacAddress(PRINTER)
         assert session.interface_guid.version == 4
         assert client.sessions == (session,)
         session.close()
         with pytest.raises(wifidirect.WFDError) as info:
-            client.open_legacy_session(TV)  # not a legacy device: no stored profile
+            client.open_legacy_session_sync(TV)  # not a legacy device: no stored profile
         assert info.value.winerror == 1168 and info.value.function == "WFDOpenLegacySession"
     assert settle().sessions == 0
 
@@ -157,18 +157,18 @@ def test_update_device_visibility() -> None:
     sim.add_peer(FAST, visible=False)
     assert sim.peer(FAST).node_visible is False
     with wifidirect.Client() as client:
-        client.update_device_visibility(TV)
+        client.update_device_visibility_sync(TV)
         assert sim.peer(TV).visibility_updates == 1
         sim.add_peer(TV, visible=False)
-        client.update_device_visibility(TV)
+        client.update_device_visibility_sync(TV)
         peer = sim.peer(TV)
         assert peer.visibility_updates == 2 and peer.node_visible is False
         for address in (UNKNOWN, SPEAKER):
             with pytest.raises(wifidirect.WFDError) as info:
-                client.update_device_visibility(address)
+                client.update_device_visibility_sync(address)
             assert info.value.winerror == 1168
         with pytest.raises(ValueError):
-            client.update_device_visibility("zz")
+            client.update_device_visibility_sync("zz")
 
 
 def test_service_stopped() -> None:
@@ -179,9 +179,9 @@ def test_service_stopped() -> None:
         assert info.value.function == "WFDStartOpenSession"
         assert not isinstance(info.value, wifidirect.OpenSessionError)
         with pytest.raises(wifidirect.ServiceNotActiveError):
-            client.update_device_visibility(TV)
+            client.update_device_visibility_sync(TV)
         with pytest.raises(wifidirect.ServiceNotActiveError):
-            client.open_legacy_session(PRINTER)
+            client.open_legacy_session_sync(PRINTER)
         sim.set_service_running(True)
         client.open_session_sync(TV).close()
 
@@ -241,7 +241,7 @@ def test_not_enough_memory_is_reached_and_mapped() -> None:
             client.open_session_sync(TV)
         sim.fail_allocations(1)
         with pytest.raises(wifidirect.NotEnoughMemoryError):
-            client.open_legacy_session(PRINTER)
+            client.open_legacy_session_sync(PRINTER)
         client.open_session_sync(TV).close()  # nothing was left half-done
     stats = settle()
     assert (stats.sessions, stats.clients, stats.pending_opens) == (0, 0, 0)
@@ -257,9 +257,9 @@ def test_injected_errors_reach_the_caller(function: str) -> None:
         "WFDCloseHandle": client.close,
         "WFDStartOpenSession": lambda: client.open_session_sync(TV),
         "WFDCancelOpenSession": None,
-        "WFDOpenLegacySession": lambda: client.open_legacy_session(PRINTER),
+        "WFDOpenLegacySession": lambda: client.open_legacy_session_sync(PRINTER),
         "WFDCloseSession": session.close,
-        "WFDUpdateDeviceVisibility": lambda: client.update_device_visibility(TV),
+        "WFDUpdateDeviceVisibility": lambda: client.update_device_visibility_sync(TV),
     }
     call = calls[function]
     if call is not None:
@@ -275,16 +275,19 @@ def test_injected_errors_reach_the_caller(function: str) -> None:
     sim.reset()  # the injected close left a live native handle behind, as Windows would
 
 
-def test_invalid_parameter_and_handle_codes_via_the_native_boundary() -> None:
+def test_invalid_parameter_and_handle_codes_of_the_api_map_to_their_classes() -> None:
+    # Straight to the API (the facade's guard never makes such calls): the codes the API
+    # documents for bad arguments reach check() and become their classes.
     from wifidirect import _native
+    from wifidirect.errors import check
 
-    backend = _native.get_backend("sim")
+    ffi, lib = _native.simulator_lib()
     with pytest.raises(wifidirect.InvalidParameterError):
-        backend.close_handle(0)
+        check(lib.WFDCloseHandle(ffi.NULL), "WFDCloseHandle")
     with pytest.raises(wifidirect.InvalidParameterError):
-        backend.close_session(0)
+        check(lib.WFDCloseSession(ffi.NULL), "WFDCloseSession")
     with pytest.raises(wifidirect.InvalidHandleError):
-        backend.close_handle(0x1234)  # never issued: defined, not a violation
+        check(lib.WFDCloseHandle(ffi.cast("HANDLE", 0x1234)), "WFDCloseHandle")  # never issued
     with pytest.raises(wifidirect.InvalidHandleError):
-        backend.cancel_open(0x5678)
+        check(lib.WFDCancelOpenSession(ffi.cast("HANDLE", 0x5678)), "WFDCancelOpenSession")
     assert sim.stats().violations == 0

@@ -50,7 +50,7 @@ def test_debug_records_each_native_call_and_callback(caplog: pytest.LogCaptureFi
     caplog.set_level(logging.DEBUG, logger="wifidirect")
     with wifidirect.Client() as client:
         client.open_session_sync(TV).close()
-        client.update_device_visibility(TV)
+        client.update_device_visibility_sync(TV)
     settle()  # the callback logs after it has woken the opener
     records = [r for r in caplog.records if r.name == "wifidirect"]
     assert {r.levelno for r in records} == {logging.DEBUG}

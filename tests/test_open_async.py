@@ -9,10 +9,7 @@ import pytest
 from helpers import FAST, PRINTER, PROJECTOR, SLOW, SPEAKER, TV, UNKNOWN, add_fast_and_slow, settle
 
 import wifidirect
-from wifidirect import _dispatch, sim
-
-#: Every test here runs over both completion paths (see conftest.completion_path).
-pytestmark = pytest.mark.usefixtures("completion_path")
+from wifidirect import _opens, sim
 
 
 def run(coro):  # type: ignore[no-untyped-def]
@@ -113,7 +110,7 @@ def test_timeout_cancels_waits_and_leaves_nothing() -> None:
                 await client.open_session(SLOW, timeout=0.05)
             # The facade has the cancelled open's completion in hand before raising; the
             # simulator counts the open until the C callback has returned, a moment later.
-            assert _dispatch.pending_count() == 0
+            assert _opens.pending_count() == 0
             assert settle().pending_opens == 0
             assert client.sessions == ()
 
@@ -151,7 +148,7 @@ def test_task_cancellation_cancels_the_native_open() -> None:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            assert _dispatch.pending_count() == 0
+            assert _opens.pending_count() == 0
             assert settle().pending_opens == 0
             assert client.sessions == ()
 
@@ -282,7 +279,7 @@ def test_timer_during_cancel_cleanup() -> None:
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            assert _dispatch.pending_count() == 0  # the cleanup waited for the completion
+            assert _opens.pending_count() == 0  # the cleanup waited for the completion
             assert client.sessions == ()
 
     run(main())

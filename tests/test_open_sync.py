@@ -9,7 +9,7 @@ import pytest
 from helpers import FAST, PROJECTOR, SLOW, TV, add_fast_and_slow, settle
 
 import wifidirect
-from wifidirect import _dispatch, sim
+from wifidirect import _opens, sim
 
 
 def test_blocking_open_and_close() -> None:
@@ -33,7 +33,7 @@ def test_blocking_timeout_cancels_and_leaves_nothing() -> None:
     with wifidirect.Client() as client:
         with pytest.raises(TimeoutError):
             client.open_session_sync(SLOW, timeout=0.05)
-        assert _dispatch.pending_count() == 0  # the completion is in hand
+        assert _opens.pending_count() == 0  # the completion is in hand
         assert settle().pending_opens == 0
         assert client.sessions == ()
     stats = settle()

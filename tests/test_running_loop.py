@@ -1,27 +1,27 @@
-"""_dispatch.running_loop: asyncio.get_running_loop without a system call per open (< 3.12)."""
+"""_loops.running_loop: asyncio.get_running_loop without a system call per open (< 3.12), and a
+clear error outside asyncio."""
 
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
 
 import pytest
 
-from wifidirect import _dispatch
+from wifidirect import _loops
 
 
-def _both_versions(monkeypatch: pytest.MonkeyPatch, version: tuple[int, int]) -> object:
+def _for_version(monkeypatch: pytest.MonkeyPatch, version: tuple[int, int]) -> object:
     monkeypatch.setattr(sys, "version_info", version)
-    return _dispatch._make_running_loop()
+    return _loops._make_running_loop()
 
 
 @pytest.mark.parametrize("version", [(3, 11), (3, 12)])
 def test_it_is_the_running_loop_of_the_calling_thread(
     monkeypatch: pytest.MonkeyPatch, version: tuple[int, int]
 ) -> None:
-    running_loop = _both_versions(monkeypatch, version)
+    running_loop = _for_version(monkeypatch, version)
     assert callable(running_loop)
 
     async def check() -> asyncio.AbstractEventLoop:
@@ -40,16 +40,14 @@ def test_it_is_the_running_loop_of_the_calling_thread(
     worker.join()
     assert found and found[0] is not second
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="asyncio event loop"):
         running_loop()  # no loop runs in this thread now
 
 
-def test_no_fork_hook_needed(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Windows has no os.register_at_fork: building the helper must not need it.
-    monkeypatch.delattr(os, "register_at_fork", raising=False)
-    running_loop = _both_versions(monkeypatch, (3, 11))
+def test_the_cache_is_dropped_in_a_forked_child() -> None:
+    async def check() -> None:
+        _loops.running_loop()
 
-    async def check() -> bool:
-        return running_loop() is asyncio.get_running_loop()
-
-    assert asyncio.run(check())
+    asyncio.run(check())
+    _loops.after_fork()
+    assert _loops._last_loop == []

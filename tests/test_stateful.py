@@ -35,7 +35,7 @@ from hypothesis.stateful import (
 )
 
 import wifidirect
-from wifidirect import _cleanup, _dispatch, sim
+from wifidirect import _opens, _workers, sim
 
 FAST = "02:00:00:00:aa:01"  # zero latency: completions race WFDStartOpenSession's return
 JITTER = "02:00:00:00:aa:02"  # a few milliseconds
@@ -282,7 +282,7 @@ class FacadeMachine(RuleBasedStateMachine):
         if client is None:
             return None
         try:
-            return client.open_legacy_session(LEGACY)
+            return client.open_legacy_session_sync(LEGACY)
         except (wifidirect.WFDError, wifidirect.ClosedError):
             return None
 
@@ -291,7 +291,7 @@ class FacadeMachine(RuleBasedStateMachine):
         if client is None:
             return
         with contextlib.suppress(wifidirect.WFDError, wifidirect.ClosedError):
-            client.update_device_visibility(address)
+            client.update_device_visibility_sync(address)
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -346,7 +346,7 @@ class FacadeMachine(RuleBasedStateMachine):
         client = self.open_clients.pop()
         with pytest.warns(ResourceWarning):
             client._finalizer()  # what the garbage collector runs for a dropped client
-        assert _cleanup.drain()
+        assert _workers.drain(5)
         assert client.closed and client.sessions == ()
 
     # -- invariants -------------------------------------------------------------------------
@@ -360,7 +360,7 @@ class FacadeMachine(RuleBasedStateMachine):
     def quiet_state_matches_the_facade(self) -> None:
         stats = settle()
         assert stats.pending_opens == 0
-        assert _dispatch.pending_count() == 0
+        assert _opens.pending_count() == 0
         live = [c for c in self.open_clients if not c.closed]
         assert stats.clients == len(live)
         assert stats.sessions == sum(len(c.sessions) for c in live)

@@ -13,14 +13,10 @@ import threading
 from collections import Counter
 from typing import Any
 
-import pytest
 from helpers import settle
 
 import wifidirect
-from wifidirect import _dispatch, sim
-
-#: Every test here runs over both completion paths (see conftest.completion_path).
-pytestmark = pytest.mark.usefixtures("completion_path")
+from wifidirect import _opens, sim
 
 SCALE = int(os.environ.get("WIFIDIRECT_STRESS_SCALE", "1"))
 PEERS = [f"02:00:00:00:cc:{i:02x}" for i in range(8)]
@@ -109,10 +105,11 @@ def test_threads_and_a_loop_hammer_one_client() -> None:
     client.close()
     stats = settle()
     assert (stats.clients, stats.sessions, stats.pending_opens) == (0, 0, 0)
-    assert _dispatch.pending_count() == 0
+    assert _opens.pending_count() == 0
     # Every open that reached the simulator got exactly one callback (synchronous refusals get
-    # none, and there are none here: the service and policy stay on).
-    assert stats.callbacks_delivered == expected
+    # none, and there are none here: the service and policy stay on). Every blocking open
+    # reached it; an awaited one cancelled or timed out before its start (on a worker) did not.
+    assert 6 * per_thread <= stats.callbacks_delivered <= expected
 
 
 def test_many_clients_opened_and_closed_from_many_threads() -> None:

@@ -88,7 +88,7 @@ def test_fluent_peer_script(pytester: pytest.Pytester) -> None:
             with wifidirect.Client() as client:
                 with client.open_session_sync(A) as session:
                     assert session.interface_guid
-                with client.open_legacy_session(A) as session:
+                with client.open_legacy_session_sync(A) as session:
                     assert session.legacy
                 outcomes = {}
                 for address in (B, C, D):

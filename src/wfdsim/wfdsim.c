@@ -128,6 +128,7 @@ typedef struct wfd_state {
     int service_running, policy_disabled;
     uint32_t handle_limit;
     DWORD injected[WFDSIM_FN_COUNT];
+    uint64_t delay_ns[WFDSIM_FN_COUNT]; /* wfdsim_set_call_delay */
     uint32_t fail_allocs;
     wfdsim_stats st;
     uint64_t epoch;
@@ -241,47 +242,65 @@ static DWORD put_peer(const wfdsim_peer *p)
     return 0;
 }
 
+/* The default peers, restored by every reset (docs/simulator.md lists them; the plugin and
+ * the tests read them back through wfdsim_get_default_peer). */
+static const struct {
+    unsigned char last; /* the address is 02:00:5e:10:00:<last> */
+    const char *name;
+    int paired, legacy;
+    double latency;
+    DWORD error, reason;
+} DEFAULT_PEERS[] = {
+    {1, "Living Room TV", 1, 0, 0.020, 0, 0},
+    {2, "Office Printer", 1, 1, 0.010, 0, 0},
+    {3, "Pixel Phone", 1, 0, 0.050, 0, 0},
+    {4, "Meeting Room Projector", 1, 0, 0.030, WFDSIM_ERROR_TIMEOUT, 9},
+    {5, "Neighbour's Speaker", 0, 0, 0.015, 0, 0},
+};
+#define DEFAULT_PEER_COUNT (sizeof DEFAULT_PEERS / sizeof DEFAULT_PEERS[0])
+
+static void default_peer(size_t i, wfdsim_peer *p)
+{
+    static const unsigned char prefix[5] = {0x02, 0x00, 0x5e, 0x10, 0x00};
+    memset(p, 0, sizeof *p);
+    memcpy(p->address, prefix, 5);
+    p->address[5] = DEFAULT_PEERS[i].last;
+    strcpy(p->name, DEFAULT_PEERS[i].name);
+    p->paired = DEFAULT_PEERS[i].paired;
+    p->legacy = DEFAULT_PEERS[i].legacy;
+    p->visible = 1;
+    p->node_visible = 1;
+    p->latency = DEFAULT_PEERS[i].latency;
+    p->error = DEFAULT_PEERS[i].error;
+    p->reason = DEFAULT_PEERS[i].reason;
+}
+
 static void restore_defaults(void)
 {
-    static const struct {
-        unsigned char last;
-        const char *name;
-        int paired, legacy;
-        double latency;
-        DWORD error, reason;
-    } defs[] = {
-        {1, "Living Room TV", 1, 0, 0.020, 0, 0},
-        {2, "Office Printer", 1, 1, 0.010, 0, 0},
-        {3, "Pixel Phone", 1, 0, 0.050, 0, 0},
-        {4, "Meeting Room Projector", 1, 0, 0.030, WFDSIM_ERROR_TIMEOUT, 9},
-        {5, "Neighbour's Speaker", 0, 0, 0.015, 0, 0},
-    };
     size_t i;
     free(g.peers); /* start from a fresh, small table: bounded growth */
     g.peers = NULL;
     g.npeers = g.peers_cap = 0;
     g.fail_allocs = 0;
-    for (i = 0; i < sizeof defs / sizeof defs[0]; i++) {
+    for (i = 0; i < DEFAULT_PEER_COUNT; i++) {
         wfdsim_peer p;
-        static const unsigned char prefix[5] = {0x02, 0x00, 0x5e, 0x10, 0x00};
-        memset(&p, 0, sizeof p);
-        memcpy(p.address, prefix, 5);
-        p.address[5] = defs[i].last;
-        strcpy(p.name, defs[i].name);
-        p.paired = defs[i].paired;
-        p.legacy = defs[i].legacy;
-        p.visible = 1;
-        p.latency = defs[i].latency;
-        p.error = defs[i].error;
-        p.reason = defs[i].reason;
+        default_peer(i, &p);
         (void)put_peer(&p); /* only a real out-of-memory can fail: fewer peers */
     }
     g.service_running = 1;
     g.policy_disabled = 0;
     g.handle_limit = DEFAULT_HANDLE_LIMIT;
     memset(g.injected, 0, sizeof g.injected);
+    memset(g.delay_ns, 0, sizeof g.delay_ns);
     memset(&g.st, 0, sizeof g.st);
 }
+
+static void drop_handles(void);
+#if !defined(_WIN32)
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+#endif
 
 static void init_once(void)
 {
@@ -292,6 +311,9 @@ static void init_once(void)
     wfd_handles_init(splitmix64(seed));
     g.rng = splitmix64(seed ^ 0x5DEECE66Dull) | 1u;
     restore_defaults();
+#if !defined(_WIN32)
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+#endif
 }
 
 static void enter(void)
@@ -301,6 +323,18 @@ static void enter(void)
 }
 
 static void leave(void) { plat_mutex_unlock(&g.lock); }
+
+/* wfdsim_set_call_delay: the call waits this long before it does anything, without the lock,
+ * like an RPC to a busy service. */
+static void wait_delay(int fn)
+{
+    uint64_t ns;
+    enter();
+    ns = g.delay_ns[fn];
+    leave();
+    if (ns)
+        plat_sleep_ns(ns);
+}
 
 static DWORD take_injected(int fn)
 {
@@ -606,6 +640,12 @@ static void deliver(wfd_session *s)
 static void worker_main(void *arg)
 {
     (void)arg;
+    /* The workers play the WLAN service, which runs beside the application rather than in
+     * front of it: as batch threads (Linux) they do not preempt the thread whose call woke
+     * them, so on a busy CPU a completion is delivered when that thread blocks or its time
+     * slice ends instead of costing it two context switches per call. */
+    plat_thread_batch();
+    plat_thread_name("wfdsim-worker");
     plat_mutex_lock(&g.lock);
     for (;;) {
         wfd_session *s;
@@ -655,6 +695,7 @@ DWORD WINAPI WFDOpenHandle(DWORD dwClientVersion, PDWORD pdwNegotiatedVersion,
     DWORD rc;
     wfd_client *c;
     HANDLE h;
+    wait_delay(WFDSIM_FN_OPEN_HANDLE);
     enter();
     if ((rc = take_injected(WFDSIM_FN_OPEN_HANDLE)) != 0)
         goto out;
@@ -691,6 +732,7 @@ DWORD WINAPI WFDCloseHandle(HANDLE hClientHandle)
 {
     DWORD rc;
     wfd_client *c;
+    wait_delay(WFDSIM_FN_CLOSE_HANDLE);
     enter();
     if ((rc = take_injected(WFDSIM_FN_CLOSE_HANDLE)) != 0)
         goto out;
@@ -734,6 +776,7 @@ DWORD WINAPI WFDStartOpenSession(HANDLE hClientHandle, PDOT11_MAC_ADDRESS pDevic
     wfd_client *c;
     wfd_session *s;
     const wfdsim_peer *p;
+    wait_delay(WFDSIM_FN_START_OPEN_SESSION);
     enter();
     if ((rc = take_injected(WFDSIM_FN_START_OPEN_SESSION)) != 0)
         goto out;
@@ -773,6 +816,7 @@ DWORD WINAPI WFDCancelOpenSession(HANDLE hSessionHandle)
 {
     DWORD rc;
     wfd_session *s;
+    wait_delay(WFDSIM_FN_CANCEL_OPEN_SESSION);
     enter();
     if ((rc = take_injected(WFDSIM_FN_CANCEL_OPEN_SESSION)) != 0)
         goto out;
@@ -813,6 +857,7 @@ DWORD WINAPI WFDOpenLegacySession(HANDLE hClientHandle, PDOT11_MAC_ADDRESS pLega
     wfd_client *c;
     wfd_session *s;
     wfd_obj *o;
+    wait_delay(WFDSIM_FN_OPEN_LEGACY_SESSION);
     enter();
     if ((rc = take_injected(WFDSIM_FN_OPEN_LEGACY_SESSION)) != 0)
         goto out;
@@ -860,6 +905,7 @@ DWORD WINAPI WFDCloseSession(HANDLE hSessionHandle)
 {
     DWORD rc;
     wfd_session *s;
+    wait_delay(WFDSIM_FN_CLOSE_SESSION);
     enter();
     if ((rc = take_injected(WFDSIM_FN_CLOSE_SESSION)) != 0)
         goto out;
@@ -881,6 +927,7 @@ DWORD WINAPI WFDUpdateDeviceVisibility(PDOT11_MAC_ADDRESS pDeviceAddress)
 {
     DWORD rc;
     wfdsim_peer *p;
+    wait_delay(WFDSIM_FN_UPDATE_DEVICE_VISIBILITY);
     enter();
     if ((rc = take_injected(WFDSIM_FN_UPDATE_DEVICE_VISIBILITY)) != 0)
         goto out;
@@ -902,11 +949,66 @@ out:
     return rc;
 }
 
+/* ---- fork (POSIX) --------------------------------------------------------------------- */
+
+#if !defined(_WIN32)
+/* A forked child has none of the parent's threads: no worker would ever deliver the parent's
+ * queued work, and a lock held by one of them would stay held. The simulator therefore starts
+ * afresh in the child: the parent's handles are invalid there (their use is a stale-handle
+ * violation), its queued work is dropped without callbacks, the peers and settings are the
+ * defaults, and the next WFDOpenHandle starts new workers. The lock is taken around fork() so
+ * that the state is consistent when the child inherits it. */
+static void fork_prepare(void) { plat_mutex_lock(&g.lock); }
+static void fork_parent(void) { plat_mutex_unlock(&g.lock); }
+static void fork_child(void)
+{
+    while (g.heap_len > 0) { /* every queued item holds a reference */
+        wfd_session *s = heap_pop();
+        s->item = ITEM_NONE;
+        session_unref(s, 1);
+    }
+    drop_handles();
+    restore_defaults();
+    g.workers = g.busy = g.sleeping = 0;
+    g.waking = 0;
+    tls_cb_client = NULL;
+    plat_mutex_unlock(&g.lock);
+    plat_cond_init(&g.work_cv); /* the parent's waiters do not exist here */
+    plat_cond_init(&g.idle_cv);
+}
+#endif
+
 /* ---- control API -------------------------------------------------------------------- */
+
+/* Invalidate every live handle (lock held): later use is a stale-handle violation. Queued
+ * work keeps its references and finishes without touching the (new epoch's) counters. */
+static void drop_handles(void)
+{
+    wfd_obj *o, *next, *clients = NULL;
+    g.epoch++;
+    for (o = wfd_table_drain(&g.table); o; o = next) {
+        next = o->hnext;
+        if (o->type == OBJ_CLIENT) { /* after the sessions: they hold references to clients */
+            o->hnext = clients;
+            clients = o;
+        } else {
+            wfd_session *s = (wfd_session *)o;
+            s->prev = s->next = NULL;
+            if (s->state == SS_PENDING) /* only when called from a callback */
+                force_cancel(s, WFDSIM_REASON_CLIENT_CLOSED);
+            session_unref(s, 1);
+        }
+    }
+    for (o = clients; o; o = next) {
+        next = o->hnext;
+        o->hnext = NULL;
+        ((wfd_client *)o)->sessions = NULL;
+        client_unref((wfd_client *)o, 1);
+    }
+}
 
 void wfdsim_reset(void)
 {
-    wfd_obj *o, *next, *clients = NULL;
     size_t i;
     enter();
     if (!tls_cb_client) {
@@ -929,26 +1031,7 @@ void wfdsim_reset(void)
             plat_cond_wait(&g.idle_cv, &g.lock);
         }
     }
-    g.epoch++; /* work from before no longer touches the counters */
-    for (o = wfd_table_drain(&g.table); o; o = next) {
-        next = o->hnext;
-        if (o->type == OBJ_CLIENT) { /* after the sessions: they hold references to clients */
-            o->hnext = clients;
-            clients = o;
-        } else {
-            wfd_session *s = (wfd_session *)o;
-            s->prev = s->next = NULL;
-            if (s->state == SS_PENDING) /* only when called from a callback */
-                force_cancel(s, WFDSIM_REASON_CLIENT_CLOSED);
-            session_unref(s, 1);
-        }
-    }
-    for (o = clients; o; o = next) {
-        next = o->hnext;
-        o->hnext = NULL;
-        ((wfd_client *)o)->sessions = NULL;
-        client_unref((wfd_client *)o, 1);
-    }
+    drop_handles();
     restore_defaults();
     plat_cond_broadcast(&g.idle_cv); /* WFDCloseHandle waiters: their client is gone */
     leave();
@@ -1096,4 +1179,29 @@ void wfdsim_fail_allocations(uint32_t count)
     enter();
     g.fail_allocs = count;
     leave();
+}
+
+DWORD wfdsim_set_call_delay(int function, double seconds)
+{
+    DWORD rc = WFDSIM_ERROR_INVALID_PARAMETER;
+    enter();
+    if (function >= 0 && function < WFDSIM_FN_COUNT && !isnan(seconds) && !isinf(seconds) &&
+        seconds >= 0.0) {
+        g.delay_ns[function] = delay_ns(seconds);
+        rc = 0;
+    }
+    leave();
+    return rc;
+}
+
+uint32_t wfdsim_default_peer_count(void) { return (uint32_t)DEFAULT_PEER_COUNT; }
+
+DWORD wfdsim_get_default_peer(uint32_t index, wfdsim_peer *out)
+{
+    if (!out)
+        return WFDSIM_ERROR_INVALID_PARAMETER;
+    if (index >= DEFAULT_PEER_COUNT)
+        return WFDSIM_ERROR_NOT_FOUND;
+    default_peer(index, out);
+    return 0;
 }

@@ -15,11 +15,12 @@ Wlanapi.dll does not exist::
 """
 
 from . import sim
-from ._native import BackendUnavailableError, default_backend_name
+from ._native import default_backend_name
 from ._version import __version__
 from .address import AddressLike, MacAddress
 from .client import Client
 from .errors import (
+    BackendUnavailableError,
     ClosedError,
     InvalidHandleError,
     InvalidParameterError,

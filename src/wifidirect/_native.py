@@ -1,9 +1,10 @@
 """The native boundary: the only module that touches the compiled modules' ``ffi`` and ``lib``.
 
 It picks a backend (``"wlanapi"``: Windows' Wlanapi.dll; ``"sim"``: the bundled simulator),
-wraps the seven WFD calls so that every return code goes through :func:`errors.check`, and
-registers the ``extern "Python"`` completion callback of each module. Handles cross this
-boundary as plain ``int`` values; the facade never sees cdata.
+wraps the native guard's calls (include/shim.h: every WFD call goes through it, and it enforces
+Windows' handle rules in C), logs each call at DEBUG, and registers every module's
+``extern "Python"`` completion hook. Return codes are handed back raw: the callers decide, and
+:func:`errors.check` maps them to exceptions in one place.
 """
 
 from __future__ import annotations
@@ -11,18 +12,25 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import struct
 import sys
 import threading
+from collections.abc import Callable
 from logging import DEBUG
 from types import ModuleType
 from typing import Any
 
-from . import _dispatch
 from ._version import __version__
-from .errors import check
+from .errors import BackendUnavailableError
 
-__all__ = ["BACKENDS", "Backend", "default_backend_name", "get_backend", "simulator_lib"]
+__all__ = [
+    "BACKENDS",
+    "BACKEND_ENV",
+    "Backend",
+    "default_backend_name",
+    "get_backend",
+    "set_completion_hook",
+    "simulator_lib",
+]
 
 log = logging.getLogger("wifidirect")
 _debug = log.isEnabledFor  # bound once: the hot calls check it on every call
@@ -33,32 +41,30 @@ BACKENDS = {"wlanapi": "wifidirect._wlanapi", "sim": "wifidirect._wfdsim"}
 #: The environment variable that chooses the backend when ``backend=None``.
 BACKEND_ENV = "WIFIDIRECT_BACKEND"
 
-_WFD_API_VERSION = 1
+#: What the completion hook of every module calls: token, orphaned (see _opens.completed).
+_hook: list[Callable[[int, int], None]] = []
 
-#: The layout of ``wfdx_item`` (include/shim.h) and the completions taken per drain call.
-_ITEM = struct.Struct("=QQII16s")
-_DRAIN_BATCH = 256
+
+def set_completion_hook(hook: Callable[[int, int], None]) -> None:
+    """Install the function every backend's completion callback hands its token to."""
+    _hook[:] = [hook]
 
 
 class Backend:
-    """One compiled module behind the facade's calls. Instances are per-process singletons.
+    """One compiled module behind the facade. Instances are per-process singletons.
 
-    Handles are ``int``; addresses are the 6 packed bytes of a :class:`MacAddress`. The hot
-    calls use the module's own shim (include/shim.h): no cdata is allocated or cast on the
-    success path.
+    Guards (``wfdx_client *``, ``wfdx_open *``) are cdata that the caller keeps alive; addresses
+    are the 6 packed bytes of a :class:`MacAddress`. Every method returns the call's Win32 code
+    (0, a WFD error, or a guard code ``WFDX_*``).
     """
 
     __slots__ = (
         "_cancel",
-        "_cancel_queued",
-        "_close_handle",
         "_close_session",
-        "_drain",
         "_ffi",
-        "_items",
-        "_items_view",
-        "_last_error",
         "_lib",
+        "_new",
+        "_open_init",
         "_start",
         "_start_queued",
         "_visibility",
@@ -67,169 +73,145 @@ class Backend:
 
     def __init__(self, name: str, module: Any) -> None:
         self.name = name
-        self._ffi = module.ffi
+        self._ffi = ffi = module.ffi
         self._lib = lib = module.lib
         # Bound once: attribute lookups on `lib` are the hot path's only avoidable cost.
+        self._new = ffi.new
+        self._open_init = lib.wfdx_open_init
         self._start = lib.wfdx_start_open
-        self._last_error = lib.wfdx_last_error
+        self._start_queued = lib.wfdx_start_queued
         self._cancel = lib.wfdx_cancel_open
         self._close_session = lib.wfdx_close_session
-        self._close_handle = lib.wfdx_close_handle
         self._visibility = lib.wfdx_update_visibility
-        self._start_queued = lib.wfdx_start_open_queued
-        self._cancel_queued = lib.wfdx_cancel_queued
-        self._drain = lib.wfdx_channel_drain
-        # One buffer for drained completions: drains run under _dispatch's table lock.
-        self._items = module.ffi.new("wfdx_item[]", _DRAIN_BATCH)
-        self._items_view = memoryview(module.ffi.buffer(self._items))
 
     def __repr__(self) -> str:
         return f"<wifidirect backend {self.name!r}>"
 
-    def open_handle(self) -> tuple[int, int]:
-        """``WFDOpenHandle``: returns ``(negotiated_version, client_handle)``."""
-        ffi = self._ffi
-        version = ffi.new("DWORD *")
-        handle = ffi.new("HANDLE *")
-        rc = self._lib.WFDOpenHandle(_WFD_API_VERSION, version, handle)
-        client = int(ffi.cast("uintptr_t", handle[0]))
-        log.debug("WFDOpenHandle() -> %d, handle %#x", rc, client)
-        check(rc, "WFDOpenHandle")
-        return int(version[0]), client
+    # -- the client handle ------------------------------------------------------------------
 
-    def close_handle(self, client: int) -> None:
-        """``WFDCloseHandle``; waits for the client's pending opens (a Windows rule)."""
-        rc = self._close_handle(client)
-        log.debug("WFDCloseHandle(%#x) -> %d", client, rc)
-        check(rc, "WFDCloseHandle")
+    def new_client(self) -> Any:
+        """A fresh ``wfdx_client`` guard (no handle yet)."""
+        guard = self._new("wfdx_client *")
+        self._lib.wfdx_client_init(guard)
+        return guard
 
-    def start_open(self, client: int, address: bytes, token: int, queued: bool) -> int:
-        """``WFDStartOpenSession`` with ``token`` as the context; returns the session handle.
+    def open_handle(self, client: Any) -> int:
+        """``WFDOpenHandle``: fills ``client.handle`` and ``client.version``."""
+        rc: int = self._lib.wfdx_open_handle(client)
+        log.debug("WFDOpenHandle() -> %d, handle %#x", rc, client.handle)
+        return rc
 
-        ``queued``: the completion goes into the C queue of the channel in ``token``'s low bits
-        (see :meth:`open_channel`); otherwise it comes through the ``extern "Python"``
-        callback. Either may happen (on another thread) before this returns.
-        """
-        session: int = (self._start_queued if queued else self._start)(client, address, token)
-        rc = 0 if session else self._last_error()
+    def begin_close(self, client: Any, wait_ms: int) -> int:
+        """No new opens on ``client``; wait for starts and legacy opens in progress."""
+        rc: int = self._lib.wfdx_begin_close(client, wait_ms)
+        log.debug("begin closing client %#x -> %#x", client.handle, rc)
+        return rc
+
+    def wait_opens(self, client: Any, wait_ms: int) -> int:
+        """Wait until every started open of ``client`` has completed."""
+        rc: int = self._lib.wfdx_wait_opens(client, wait_ms)
+        log.debug("waiting for the opens of client %#x -> %#x", client.handle, rc)
+        return rc
+
+    def close_handle(self, client: Any, wait_ms: int) -> int:
+        """``WFDCloseHandle`` once nothing is in flight on ``client``."""
+        rc: int = self._lib.wfdx_close_handle(client, wait_ms)
+        log.debug("WFDCloseHandle(%#x) -> %#x", client.handle, rc)
+        return rc
+
+    # -- opens and sessions -----------------------------------------------------------------
+
+    def new_open(self, client: Any, token: int) -> Any:
+        """A ``wfdx_open`` guard for one open of ``client``, named ``token``."""
+        guard = self._new("wfdx_open *")
+        self._open_init(guard, client, token)
+        return guard
+
+    def start_open(self, op: Any, address: bytes) -> int:
+        """``WFDStartOpenSession``; the completion may arrive before this returns."""
+        rc: int = self._start(op, address)
         if _debug(DEBUG):
             log.debug(
-                "WFDStartOpenSession(%#x, token=%d, %s) -> %d, session %#x",
-                client,
-                token,
-                "queued" if queued else "direct",
+                "WFDStartOpenSession(token=%d, %s) -> %#x, session %#x",
+                op.token,
+                address.hex(":"),
                 rc,
-                session,
+                op.session,
             )
-        if rc:
-            check(rc, "WFDStartOpenSession")
-        return session
+        return rc
 
-    def cancel_queued(self, session: int, token: int) -> bool:
-        """``WFDCancelOpenSession`` for a queued open, unless its completion is already queued
-        (then its handle may be invalid already): returns whether the cancel was issued."""
-        rc = self._cancel_queued(session, token)
-        log.debug("WFDCancelOpenSession(%#x) -> %d", session, rc)
-        if rc == self._lib.WFDX_ALREADY_COMPLETE:
-            return False
-        check(rc, "WFDCancelOpenSession")
-        return True
+    def orphan(self, op: Any) -> int:
+        """Mark the open orphaned; returns whether it has completed (see ``wfdx_orphan``)."""
+        completed: int = self._lib.wfdx_orphan(op)
+        return completed
 
-    def open_channel(self) -> tuple[int, int]:
-        """A completion channel: ``(channel, readable_fd)``, or ``(0, -1)`` where this build
-        has none (Windows, 32-bit) or all are taken."""
-        channel = int(self._lib.wfdx_channel_open())
-        if channel <= 0:
-            return 0, -1
-        return channel, int(self._lib.wfdx_channel_fd(channel))
-
-    def drain_channel(self, channel: int) -> list[tuple[int, int, int, int, bytes]]:
-        """Take every queued completion of ``channel``: ``(token, session, error, reason,
-        guid)`` tuples in arrival order. The caller serialises drains (one shared buffer)."""
-        entries: list[tuple[int, int, int, int, bytes]] = []
-        items, view, drain = self._items, self._items_view, self._drain
-        while True:
-            count = drain(channel, items, _DRAIN_BATCH)
-            if count:
-                entries.extend(_ITEM.iter_unpack(view[: count * _ITEM.size]))
-            if count < _DRAIN_BATCH:
-                return entries
-
-    def close_channel(self, channel: int) -> None:
-        """Stop queueing into ``channel`` (later completions are delivered directly) and close
-        its descriptor; it is reused once drained empty."""
-        self._lib.wfdx_channel_close(channel)
-
-    def cancel_open(self, session: int) -> None:
-        """``WFDCancelOpenSession``: asks for cancellation; the completion still comes."""
-        rc = self._cancel(session)
-        log.debug("WFDCancelOpenSession(%#x) -> %d", session, rc)
-        check(rc, "WFDCancelOpenSession")
-
-    def open_legacy(self, client: int, address: bytes) -> tuple[int, bytes]:
-        """``WFDOpenLegacySession``: returns ``(session_handle, interface_guid_bytes_le)``."""
-        ffi = self._ffi
-        session = ffi.new("HANDLE *")
-        guid = ffi.new("GUID *")
-        mac = ffi.new("DOT11_MAC_ADDRESS *", list(address))
-        rc = self._lib.WFDOpenLegacySession(ffi.cast("HANDLE", client), mac, session, guid)
-        log.debug("WFDOpenLegacySession(%#x) -> %d", client, rc)
-        check(rc, "WFDOpenLegacySession")
-        return int(ffi.cast("uintptr_t", session[0])), bytes(ffi.buffer(guid))
-
-    def close_session(self, session: int) -> None:
-        """``WFDCloseSession``: queues the disconnect."""
-        rc = self._close_session(session)
+    def start_queued(self, op: Any, address: bytes) -> int:
+        """``WFDStartOpenSession`` made by one of the guard's starter threads: this only queues
+        the open (an event loop never waits on the native call); a refusal by the API comes
+        through the completion hook. Returns 0, or the refusal of a closing client."""
+        rc: int = self._start_queued(op, address)
         if _debug(DEBUG):
-            log.debug("WFDCloseSession(%#x) -> %d", session, rc)
-        if rc:
-            check(rc, "WFDCloseSession")
+            log.debug(
+                "WFDStartOpenSession(token=%d, %s) queued -> %#x", op.token, address.hex(":"), rc
+            )
+        return rc
 
-    def update_visibility(self, address: bytes) -> None:
+    def cancel_open(self, op: Any) -> int:
+        """``WFDCancelOpenSession`` if the open is still pending."""
+        rc: int = self._cancel(op)
+        log.debug("WFDCancelOpenSession(token=%d) -> %#x", op.token, rc)
+        return rc
+
+    def open_legacy(self, op: Any, address: bytes) -> int:
+        """``WFDOpenLegacySession`` (synchronous)."""
+        rc: int = self._lib.wfdx_open_legacy(op, address)
+        log.debug("WFDOpenLegacySession(%s) -> %#x, session %#x", address.hex(":"), rc, op.session)
+        return rc
+
+    def close_session(self, op: Any) -> int:
+        """``WFDCloseSession`` of an open that succeeded, at most once."""
+        rc: int = self._close_session(op)
+        if _debug(DEBUG):
+            log.debug("WFDCloseSession(%#x) -> %#x", op.session, rc)
+        return rc
+
+    def update_visibility(self, address: bytes) -> int:
         """``WFDUpdateDeviceVisibility``."""
-        rc = self._visibility(address)
+        rc: int = self._visibility(address)
         if _debug(DEBUG):
             log.debug("WFDUpdateDeviceVisibility(%s) -> %d", address.hex(":"), rc)
-        if rc:
-            check(rc, "WFDUpdateDeviceVisibility")
+        return rc
+
+    def set_idle(self, seconds: float) -> None:
+        """How long an idle starter thread of the guard waits for work before it ends (the
+        default, 1 s, is _workers.IDLE's)."""
+        self._lib.wfdx_set_idle_ms(int(seconds * 1000))
+
+    def starters_busy(self) -> bool:
+        """Whether a queued start is waiting or running."""
+        return bool(self._lib.wfdx_starters_busy())
+
+    def guid_bytes(self, op: Any) -> bytes:
+        """The interface GUID of a successful open, as its 16 bytes in memory."""
+        return bytes(self._ffi.buffer(op.guid))
 
 
-def _install_callback(module: Any) -> None:
-    """Register the module's ``wfd_open_complete``: copy the five arguments, hand them off.
+def _install_hook(module: Any) -> None:
+    """Register the module's ``wfdx_completed``: hand its arguments on, nothing else."""
 
-    This is the direct completion path (blocking opens, Windows, loops that cannot watch a
-    descriptor, and queued completions whose channel was closed). It runs on a foreign thread
-    and returns only after :func:`_dispatch.complete_batch` has recorded the completion: a
-    failed open's handle becomes invalid when the callback returns, and for direct opens the
-    facade relies on "not recorded yet" meaning "still valid" when it calls
-    ``WFDCancelOpenSession``. (Queued completions return earlier; their cancels are checked
-    against the queue in C instead, see src/shim/shim.c.)
-    """
-    ffi = module.ffi
-    complete_batch = _dispatch.complete_batch
-    cast = ffi.cast
-    buffer = ffi.buffer
-    addressof = ffi.addressof
+    def wfdx_completed(token: int, orphaned: int) -> None:
+        _hook[0](token, orphaned)
 
-    def wfd_open_complete(session: Any, context: Any, guid: Any, error: int, reason: int) -> None:
-        complete_batch(
-            (
-                (
-                    int(cast("uintptr_t", context)),
-                    int(cast("uintptr_t", session)),
-                    error,
-                    reason,
-                    b"" if error else bytes(buffer(addressof(guid))),
-                ),
-            )
-        )
+    module.ffi.def_extern(name="wfdx_completed", onerror=_hook_failed)(wfdx_completed)
 
-    ffi.def_extern(name="wfd_open_complete", onerror=_dispatch.callback_error)(wfd_open_complete)
+
+def _hook_failed(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+    # The hook (_opens.completed) catches everything itself; this is the last resort.
+    log.error("wifidirect completion hook failed", exc_info=(exc_type, exc, tb))
 
 
 _lock = threading.Lock()
 _backends: dict[str, Backend] = {}
-_unavailable: dict[str, str] = {}
 
 
 def _load(name: str) -> Backend:
@@ -237,8 +219,6 @@ def _load(name: str) -> Backend:
         backend = _backends.get(name)
         if backend is not None:
             return backend
-        if name in _unavailable:
-            raise BackendUnavailableError(name, _unavailable[name])
         try:
             module: ModuleType = importlib.import_module(BACKENDS[name])
         except ImportError as exc:
@@ -247,7 +227,6 @@ def _load(name: str) -> Backend:
                 if name == "wlanapi" and sys.platform != "win32"
                 else f"cannot import {BACKENDS[name]}: {exc}"
             )
-            _unavailable[name] = why
             raise BackendUnavailableError(name, why) from exc
         built = module.ffi.string(module.lib.wifidirect_module_version()).decode()
         if built != __version__:
@@ -255,17 +234,9 @@ def _load(name: str) -> Backend:
                 f"{BACKENDS[name]} was built for wifidirect {built}, but the package is "
                 f"{__version__}: reinstall wifidirect"
             )
-        _install_callback(module)
+        _install_hook(module)
         backend = _backends[name] = Backend(name, module)
         return backend
-
-
-class BackendUnavailableError(ImportError):
-    """The requested backend cannot be loaded on this machine (e.g. ``"wlanapi"`` off Windows)."""
-
-    def __init__(self, backend: str, why: str) -> None:
-        super().__init__(f"wifidirect backend {backend!r} is unavailable: {why}")
-        self.backend = backend
 
 
 def default_backend_name() -> str:
@@ -295,6 +266,12 @@ def validate_name(name: object, source: str = "backend") -> str:
     return name
 
 
+def loaded_backends() -> tuple[Backend, ...]:
+    """The backends loaded in this process."""
+    with _lock:
+        return tuple(_backends.values())
+
+
 def get_backend(name: str | None) -> Backend:
     """The backend for ``name`` (``None``: :func:`default_backend_name`)."""
     return _load(default_backend_name() if name is None else validate_name(name))
@@ -304,7 +281,11 @@ def simulator_lib() -> tuple[Any, Any]:
     """The control API's ``(ffi, lib)`` for :mod:`wifidirect.sim`: the simulator behind the
     default backend. That is the ``wlanapi`` backend's DLL when it is the simulator built as a
     stand-in ``wlanapi.dll`` (as in the Wine test run), else the ``_wfdsim`` module."""
-    if default_backend_name() == "wlanapi":
+    try:
+        default = default_backend_name()
+    except ValueError:  # a bad $WIFIDIRECT_BACKEND is Client()'s to report, not the simulator's
+        default = "sim"
+    if default == "wlanapi":
         dll = _simulator_dll()
         if dll is not None:
             return dll

@@ -55,5 +55,5 @@ class _Lib:
     @staticmethod
     def wifidirect_module_version() -> _CDataBase: ...  # const char *
 
-    # --- private to the facade (include/shim.h, include/callbacks.h) -------------------------
+    # --- private to the facade: the native guard (include/shim.h, include/callbacks.h) -------
     def __getattr__(self, name: str) -> Any: ...

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import math
 import numbers
 import threading
@@ -12,18 +10,13 @@ import weakref
 from types import TracebackType
 from typing import cast
 
-from . import _cleanup, _dispatch, _native
-from ._dispatch import PendingOpen
+from . import _loops, _native, _opens, _workers
+from ._clients import ClientState
 from .address import AddressLike, MacAddress
-from .errors import ClosedError, WFDError, open_session_error
-from .session import Session, _SessionState
+from .errors import ClosedError, check
+from .session import Session
 
 __all__ = ["Client"]
-
-log = logging.getLogger("wifidirect")
-
-#: Seconds ``close()`` at interpreter exit waits for one cancelled open's callback.
-EXIT_WAIT = 5.0
 
 
 def _check_timeout(timeout: object) -> float | None:
@@ -43,221 +36,8 @@ def _check_timeout(timeout: object) -> float | None:
     return value
 
 
-class _ClientState:
-    """The native client handle and everything that must be closed before it.
-
-    Kept apart from :class:`Client` so that the finalizer of a dropped client, and interpreter
-    exit, can close it. One lock (never re-entered: finalizers defer their closes to the
-    cleanup thread) orders all native calls on this client: a start
-    cannot race a close, a session is closed at most once and always before the handle, and the
-    handle is closed only when no open is pending (``WFDCloseHandle`` would wait for it).
-    """
-
-    def __init__(self, backend: _native.Backend) -> None:
-        self.backend = backend
-        self.lock = threading.Lock()
-        self.closing = False
-        self.closed = False
-        self.closed_event = threading.Event()
-        self.closer = 0  # thread ident of the first close()
-        self.unclaimed: set[PendingOpen] = set()
-        self.sessions: dict[int, _SessionState] = {}
-        self.version, self.handle = backend.open_handle()
-        #: Bound once (each open refers to it): see :meth:`orphaned`.
-        self.on_orphan = self.orphaned
-        _cleanup.register_client(id(self), self)
-
-    # -- opens ------------------------------------------------------------------------------
-
-    def start_open(
-        self, address: MacAddress, loop: asyncio.AbstractEventLoop | None
-    ) -> PendingOpen:
-        """``WFDStartOpenSession``; the record is registered before the native call."""
-        rec = PendingOpen(address, self.on_orphan)
-        if loop is not None:
-            rec.future = loop.create_future()
-        lock = self.lock
-        lock.acquire()  # the hot path: try/finally costs half of `with`
-        try:
-            if self.closing:
-                raise ClosedError("the client is closed")
-            rec.register(self.backend, loop)
-            self.unclaimed.add(rec)
-            try:
-                handle = self.backend.start_open(
-                    self.handle, address._packed, rec.token, queued=rec.channel != 0
-                )
-            except BaseException:
-                rec.unregister()
-                self.unclaimed.discard(rec)
-                raise
-            if not rec.done:
-                rec.handle = handle
-        finally:
-            lock.release()
-        return rec
-
-    def _claim(self, rec: PendingOpen) -> bool:
-        # Caller holds self.lock.
-        if rec.claimed:
-            return False
-        rec.claimed = True
-        self.unclaimed.discard(rec)
-        return True
-
-    def adopt(self, rec: PendingOpen, client: Client) -> Session:
-        """The opener's share of a completed open: a :class:`Session` of ``client``, or the
-        error."""
-        lock = self.lock
-        lock.acquire()
-        try:
-            if self.closing or not self._claim(rec):
-                raise ClosedError("the client was closed while the open was pending")
-            if rec.error:
-                raise open_session_error(rec.error, rec.reason, str(rec.address))
-            handle = rec.handle
-            state = self.sessions[handle] = _SessionState(self, handle, rec.address, rec.guid)
-        finally:
-            lock.release()
-        return Session(client, state)
-
-    def abort(self, rec: PendingOpen) -> bool:
-        """Cancel a pending open, wait for its callback, close a session that opened anyway.
-
-        The one cleanup path for a timeout, a cancelled task or an interrupted wait. Returns
-        ``True`` when the completion had already arrived before the cancel, so the caller may
-        still take the outcome with :meth:`adopt`.
-        """
-        issued = _dispatch.request_cancel(rec, self.backend)
-        rec.wait()
-        return self.after_abort(rec, issued)
-
-    def after_abort(self, rec: PendingOpen, issued: bool) -> bool:
-        """Once an aborted open has completed: ``True`` if the completion beat the cancel (the
-        caller may :meth:`adopt` it), else discard it (closing a session that opened anyway)."""
-        if not issued and not rec.cancel_requested:
-            return True
-        self.discard(rec)
-        return False
-
-    def discard(self, rec: PendingOpen) -> None:
-        """Claim a completed open nobody will use; close its session if it opened."""
-        if not rec.done:  # its handle may still be pending: closing it is a contract violation
-            raise RuntimeError(f"wifidirect internal error: discarding open {rec.token} early")
-        with self.lock:
-            if self._claim(rec) and not rec.error and not self.closed:
-                self.backend.close_session(rec.handle)
-
-    def orphaned(self, rec: PendingOpen) -> None:
-        """A completion nobody will collect (cleanup thread): discard it quietly."""
-        try:
-            self.discard(rec)
-        except WFDError as exc:
-            log.warning("closing the session of an abandoned open failed: %s", exc)
-
-    # -- sessions ---------------------------------------------------------------------------
-
-    def _new_session(self, handle: int, address: MacAddress, guid: bytes, legacy: bool) -> Session:
-        state = _SessionState(self, handle, address, guid, legacy)
-        self.sessions[handle] = state
-        client = self.public()
-        if client is None:  # only during interpreter exit or finalization
-            raise ClosedError("the client is being closed")
-        return Session(client, state)
-
-    public: weakref.ref[Client]
-
-    def open_legacy(self, address: MacAddress) -> Session:
-        """``WFDOpenLegacySession``, under the lock (it is synchronous)."""
-        with self.lock:
-            if self.closing:
-                raise ClosedError("the client is closed")
-            handle, guid = self.backend.open_legacy(self.handle, address.packed)
-            return self._new_session(handle, address, guid, legacy=True)
-
-    def close_session(self, state: _SessionState, quiet: bool = False) -> None:
-        """``WFDCloseSession`` at most once, and never after the client handle is closed."""
-        lock = self.lock
-        lock.acquire()  # the hot path: try/finally costs half of `with`
-        try:
-            if state.closed:
-                return
-            state.closed = True
-            del self.sessions[state.handle]
-            self.backend.close_session(state.handle)
-        except WFDError as exc:
-            if not quiet:
-                raise
-            log.warning("closing session %s failed: %s", state.address, exc)
-        finally:
-            lock.release()
-
-    def open_sessions(self) -> tuple[Session, ...]:
-        """The public Session objects of the open sessions still referenced by the program."""
-        with self.lock:
-            states = list(self.sessions.values())
-        found = (state.public() if state.public is not None else None for state in states)
-        return tuple(session for session in found if session is not None)
-
-    # -- closing ----------------------------------------------------------------------------
-
-    def close(self, wait: float | None = None) -> None:
-        """Cancel pending opens and await their callbacks, close the sessions, close the handle.
-
-        Idempotent; concurrent calls make one set of native calls and all return once it is
-        done. ``wait`` bounds the wait for each cancelled open's callback (interpreter exit);
-        if one does not arrive in time the handle is left open rather than closed under it.
-        """
-        with self.lock:
-            if self.closing:
-                first = False
-            else:
-                self.closing = first = True
-                self.closer = threading.get_ident()
-                pending = list(self.unclaimed)
-        if not first:
-            if self.closer != threading.get_ident():
-                self.closed_event.wait()
-            return
-        try:
-            for rec in pending:
-                _dispatch.request_cancel(rec, self.backend)
-            arrived = all(rec.wait(wait) for rec in pending)
-            with self.lock:
-                errors: list[WFDError] = []
-                for rec in pending:
-                    if rec.done and self._claim(rec) and not rec.error:
-                        self._close_quietly(rec.handle, errors)
-                for state in list(self.sessions.values()):
-                    state.closed = True
-                    self._close_quietly(state.handle, errors)
-                self.sessions.clear()
-                if arrived:
-                    try:
-                        self.backend.close_handle(self.handle)
-                    except WFDError as exc:
-                        errors.append(exc)
-                else:
-                    log.warning("a cancelled open never completed; client handle left open")
-                self.closed = True
-        finally:
-            _cleanup.unregister_client(id(self))
-            self.closed_event.set()
-        if errors:
-            raise errors[0]
-
-    def _close_quietly(self, handle: int, errors: list[WFDError]) -> None:
-        try:
-            self.backend.close_session(handle)
-        except WFDError as exc:
-            errors.append(exc)
-
-    def close_at_exit(self) -> None:
-        """Interpreter exit: close with a bounded wait for cancelled opens."""
-        self.close(wait=EXIT_WAIT)
-
-    def __repr__(self) -> str:
-        return f"<client state {self.backend.name} {self.handle:#x}>"
+def _mac(address: AddressLike) -> MacAddress:
+    return address if type(address) is MacAddress else MacAddress(address)
 
 
 class Client:
@@ -273,20 +53,21 @@ class Client:
         wifidirect.BackendUnavailableError: the backend cannot be loaded here.
         wifidirect.WFDError: ``WFDOpenHandle`` failed (e.g. :class:`SessionLimitError`).
 
-    Every method is thread-safe. Use the client as a context manager (``with`` or
-    ``async with``) or call :meth:`close`; a client garbage-collected while open emits
-    ``ResourceWarning`` and is closed.
+    Every operation has an async form, which never blocks the event loop (``await
+    client.open_session(...)``), and a blocking one for any thread (``open_session_sync``).
+    Every method is thread-safe. Use the client as a context manager (``with`` or ``async
+    with``) or call :meth:`close`; a client garbage-collected while open emits
+    ``ResourceWarning`` and is closed. A client does not survive ``fork()``: in the child it
+    is closed.
     """
 
-    __slots__ = ("__weakref__", "_backend", "_finalizer", "_state")
+    __slots__ = ("__weakref__", "_finalizer", "_state")
 
     def __init__(self, backend: str | None = None) -> None:
-        state = _ClientState(_native.get_backend(backend))
-        state.public = weakref.ref(self)
+        state = ClientState(_native.get_backend(backend))
         self._state = state
-        self._backend = state.backend
         self._finalizer = weakref.finalize(self, _finalize, state)
-        self._finalizer.atexit = False  # interpreter exit is handled by _cleanup.shutdown
+        self._finalizer.atexit = False  # interpreter exit is handled by _process
 
     # -- properties -------------------------------------------------------------------------
 
@@ -308,18 +89,15 @@ class Client:
     @property
     def sessions(self) -> tuple[Session, ...]:
         """The client's open sessions."""
-        return self._state.open_sessions()
+        return tuple(self._state.sessions())
 
-    # -- operations -------------------------------------------------------------------------
-
-    def _live(self) -> _ClientState:
-        state = self._state
-        if state.closing:
-            raise ClosedError("the client is closed")
-        return state
+    # -- opens ------------------------------------------------------------------------------
 
     async def open_session(self, address: AddressLike, timeout: float | None = None) -> Session:
         """Open a session to a paired device (``WFDStartOpenSession``) and await the outcome.
+
+        The event loop never waits on a native call: the start runs on a worker thread and
+        the completion is handed to the loop.
 
         Args:
             address: the device address (anything :class:`MacAddress` accepts).
@@ -328,77 +106,76 @@ class Client:
         Raises:
             TimeoutError: the timeout expired. The open was cancelled, its callback awaited and
                 a session that opened anyway closed; nothing is left behind.
-            asyncio.CancelledError: the awaiting task was cancelled (cleaned up the same way).
+            asyncio.CancelledError: the awaiting task was cancelled (cleaned up the same way;
+                a cancel that arrives during a timeout's cleanup is raised, never lost).
             wifidirect.OpenSessionError: the open completed with an error.
             wifidirect.WFDError: ``WFDStartOpenSession`` refused (e.g. service not active).
             wifidirect.ClosedError: the client is closed, or was closed meanwhile.
+            RuntimeError: no asyncio event loop runs (use :meth:`open_session_sync`).
         """
         mac = address if type(address) is MacAddress else MacAddress(address)
         limit = None if timeout is None else _check_timeout(timeout)
-        state = self._state  # start_open raises ClosedError for a closed client
-        loop = _dispatch.running_loop()
-        rec = state.start_open(mac, loop)
-        future = rec.future
-        assert future is not None
-        timer = loop.call_later(limit, rec.wake) if limit is not None else None
-        try:
-            await future
-        except BaseException as exc:
-            # The timer goes first: firing during the cleanup below, it would resolve the
-            # cleanup's wait future too (regression: test_timer_during_cancel_cleanup).
-            if timer is not None:
-                timer.cancel()
-            if isinstance(exc, asyncio.CancelledError):
-                if await _abort_async(state, rec, loop):
-                    state.discard(rec)
-            elif rec.abandon():  # GeneratorExit: the coroutine is dropped, nobody will wait
-                _cleanup.submit(state.orphaned, rec)
-            raise
-        if timer is not None:
-            timer.cancel()
-        if not rec.done and not await _abort_async(state, rec, loop):
-            raise TimeoutError(f"opening a session to {mac} timed out after {limit} s")
-        return state.adopt(rec, self)
+        return await _opens.open_async(self._state, mac, limit, Session, self)
 
     def open_session_sync(self, address: AddressLike, timeout: float | None = None) -> Session:
         """Blocking :meth:`open_session`, for any thread (also one without an event loop).
 
         Raises the same exceptions, with ``TimeoutError`` on expiry; an interrupt
-        (``KeyboardInterrupt``) during the wait is cleaned up like a timeout, then re-raised.
+        (``KeyboardInterrupt``) during the wait cancels the open (cleaned up in the
+        background), then goes on.
         """
-        mac = address if type(address) is MacAddress else MacAddress(address)
+        mac = _mac(address)
         limit = None if timeout is None else _check_timeout(timeout)
-        state = self._live()
-        rec = state.start_open(mac, None)
-        try:
-            completed = rec.wait(limit)
-        except BaseException:  # KeyboardInterrupt: clean up, then let it through
-            if state.abort(rec):
-                state.discard(rec)
-            raise
-        if not completed and not state.abort(rec):
-            raise TimeoutError(f"opening a session to {mac} timed out after {limit} s")
-        return state.adopt(rec, self)
+        return _opens.open_sync(self._state, mac, limit, Session, self)
 
-    def open_legacy_session(self, address: AddressLike) -> Session:
+    async def open_legacy_session(self, address: AddressLike) -> Session:
         """Open a session to a legacy (WPS) device with its stored profile
-        (``WFDOpenLegacySession``, synchronous)."""
-        mac = MacAddress(address)
-        return self._live().open_legacy(mac)
+        (``WFDOpenLegacySession``). The call is synchronous in the API; here it runs on a
+        worker thread, so the event loop goes on meanwhile. A cancelled task returns at
+        once; a session the call opens after that is closed."""
+        return await _opens.open_legacy_async(self._state, _mac(address), Session, self)
 
-    def update_device_visibility(self, address: AddressLike) -> None:
+    def open_legacy_session_sync(self, address: AddressLike) -> Session:
+        """Blocking :meth:`open_legacy_session`."""
+        return _opens.open_legacy_sync(self._state, _mac(address), Session, self)
+
+    async def update_device_visibility(self, address: AddressLike) -> None:
         """Run a targeted discovery of a paired device and update its visibility property
-        (``WFDUpdateDeviceVisibility``)."""
-        packed = address._packed if type(address) is MacAddress else MacAddress(address)._packed
-        if self._state.closing:
+        (``WFDUpdateDeviceVisibility``), on a worker thread: the event loop goes on."""
+        packed = _mac(address).packed
+        state = self._live()
+        await _workers.call(_loops.running_loop(), _update_visibility, state, packed)
+
+    def update_device_visibility_sync(self, address: AddressLike) -> None:
+        """Blocking :meth:`update_device_visibility`."""
+        packed = _mac(address).packed
+        _update_visibility(self._live(), packed)
+
+    def _live(self) -> ClientState:
+        state = self._state
+        if state.closing:
             raise ClosedError("the client is closed")
-        self._backend.update_visibility(packed)
+        return state
+
+    # -- closing ----------------------------------------------------------------------------
 
     def close(self) -> None:
         """Close the client: cancel pending opens (their callers get :class:`ClosedError`),
-        close its sessions, then ``WFDCloseHandle``. Idempotent and thread-safe."""
+        close its sessions, then ``WFDCloseHandle``. Idempotent and thread-safe; a signal
+        handler may call it. It blocks until the cancelled opens' callbacks came (10 s at
+        most): on an event loop, ``await client.aclose()`` instead."""
         self._finalizer.detach()
         self._state.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close` without blocking the event loop (it runs on a worker thread)."""
+        try:
+            loop = _loops.running_loop()
+        except RuntimeError:  # not asyncio: close anyway, then say why
+            self.close()
+            raise
+        self._finalizer.detach()
+        await _workers.call(loop, self._state.close)
 
     # -- context managers -------------------------------------------------------------------
 
@@ -414,6 +191,11 @@ class Client:
         self.close()
 
     async def __aenter__(self) -> Client:
+        try:
+            _loops.running_loop()
+        except RuntimeError:  # e.g. trio: nothing may leak, so the handle is closed first
+            self.close()
+            raise
         return self
 
     async def __aexit__(
@@ -422,36 +204,21 @@ class Client:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # Closing waits for cancelled opens' callbacks: do it off the event loop.
-        state = self._state
-        self._finalizer.detach()
-        await asyncio.get_running_loop().run_in_executor(None, state.close)
+        await self.aclose()
 
     def __repr__(self) -> str:
-        status = "closed" if self._state.closing else f"{len(self._state.sessions)} sessions"
+        status = "closed" if self._state.closing else f"{len(self.sessions)} sessions"
         return f"<wifidirect.Client backend={self.backend!r} {status}>"
 
 
-async def _abort_async(
-    state: _ClientState, rec: PendingOpen, loop: asyncio.AbstractEventLoop
-) -> bool:
-    """The async side of :meth:`_ClientState.abort`: cancel, then await the callback on the
-    loop (never blocking it), shielded from further cancellation. Returns ``True`` when the
-    completion had arrived before the cancel."""
-    issued = _dispatch.request_cancel(rec, state.backend)
-    while not rec.done:  # the record's own flag decides, not whichever future got resolved
-        waiter = rec.future = loop.create_future()
-        if rec.done:  # arrived between the check and the swap: its wake() may have run
-            break
-        try:
-            await asyncio.shield(waiter)
-        except asyncio.CancelledError:
-            continue  # keep waiting: the record must be resolved before we leave
-    return state.after_abort(rec, issued)
+def _update_visibility(state: ClientState, packed: bytes) -> None:
+    if state.closing:
+        raise ClosedError("the client is closed")
+    check(state.backend.update_visibility(packed), "WFDUpdateDeviceVisibility")
 
 
-def _finalize(state: _ClientState) -> None:
+def _finalize(state: ClientState) -> None:
     if state.closing:
         return
-    _cleanup.submit(state.close)  # before warning: the warning may be turned into an error
+    _workers.submit(state.close)  # before warning: the warning may be turned into an error
     warnings.warn("unclosed wifidirect.Client; it is closed now", ResourceWarning, stacklevel=1)

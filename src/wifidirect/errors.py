@@ -13,6 +13,7 @@ from typing import ClassVar
 
 __all__ = [
     "ERROR_NAMES",
+    "BackendUnavailableError",
     "ClosedError",
     "InvalidHandleError",
     "InvalidParameterError",
@@ -162,6 +163,33 @@ class ClosedError(ValueError):
     """
 
 
+class BackendUnavailableError(ImportError):
+    """The requested backend cannot be loaded on this machine (e.g. ``"wlanapi"`` off Windows).
+
+    Attributes:
+        backend: the backend's name.
+        why: what is missing.
+    """
+
+    backend: str
+    why: str
+
+    def __init__(self, backend: str, why: str) -> None:
+        super().__init__(f"wifidirect backend {backend!r} is unavailable: {why}")
+        self.backend = backend
+        self.why = why
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.backend, self.why))
+
+
+#: The native guard's own codes (include/shim.h; bit 29 set, never a system code).
+WFDX_CLOSED = 0x20000001  #: the client is closing or closed: no call was made
+WFDX_DONE = 0x20000002  #: nothing to do (already closed, completed or cancelled)
+WFDX_BUSY = 0x20000003  #: a bounded wait ran out: calls or opens still in flight
+WFDX_PENDING = 0x20000004  #: the open has not completed, so its session cannot be closed
+
+
 _BY_CODE: dict[int, type[WFDError]] = {
     cls.code: cls
     for cls in (
@@ -177,8 +205,12 @@ _BY_CODE: dict[int, type[WFDError]] = {
 
 
 def check(code: int, function: str) -> None:
-    """Raise the exception for Win32 ``code`` returned by ``function``; nothing for success."""
-    if code:
+    """Raise the exception for the code ``function`` returned: nothing for success (or the
+    guard's "nothing to do"), :class:`ClosedError` when the guard refused the call because the
+    client is closed, else the :class:`WFDError` subclass of the Win32 code."""
+    if code and code != WFDX_DONE:
+        if code == WFDX_CLOSED:
+            raise ClosedError("the client is closed")
         raise _BY_CODE.get(code, WFDError)(code, function)
 
 

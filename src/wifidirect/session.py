@@ -8,89 +8,79 @@ import weakref
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from . import _cleanup
+from . import _loops, _workers
+from ._opens import ADOPTED, CLOSED, ORPHANED
 from .address import MacAddress
 
 if TYPE_CHECKING:
-    from .client import Client, _ClientState
+    from ._opens import Open
+    from .client import Client
 
 __all__ = ["Session"]
 
 
-class _SessionState:
-    """What closing a session needs, kept apart from :class:`Session` so that the finalizer of
-    a dropped ``Session`` can still close it. Its ``closed`` flag is changed only under the
-    client's lock, which makes ``WFDCloseSession`` happen at most once, before
-    ``WFDCloseHandle``."""
-
-    __slots__ = ("address", "client", "closed", "guid", "guid_bytes", "handle", "legacy", "public")
-
-    def __init__(
-        self,
-        client: _ClientState,
-        handle: int,
-        address: MacAddress,
-        guid: bytes,
-        legacy: bool = False,
-    ) -> None:
-        self.client = client
-        self.handle = handle
-        self.address = address
-        self.guid_bytes = guid  # the GUID's memory layout (little-endian fields)
-        self.guid: uuid.UUID | None = None  # made on first use: uuid.UUID() costs ~1 µs
-        self.legacy = legacy
-        self.closed = False
-        self.public: weakref.ref[Session] | None = None
-
-
 class Session:
     """An open Wi-Fi Direct session, returned by ``Client.open_session``,
-    ``Client.open_session_sync`` and ``Client.open_legacy_session``.
+    ``Client.open_session_sync`` and the legacy forms.
 
-    Close it with :meth:`close`, or use it as a (sync or async) context manager. A session keeps
-    its :class:`~wifidirect.Client` alive; closing the client closes its sessions. A session
-    that is garbage-collected while open emits ``ResourceWarning`` and is closed.
+    Close it with :meth:`close` (or ``await`` :meth:`aclose`), or use it as a (sync or async)
+    context manager. A session keeps its :class:`~wifidirect.Client` alive; closing the client
+    closes its sessions. A session that is garbage-collected while open emits
+    ``ResourceWarning`` and is closed.
     """
 
-    __slots__ = ("__weakref__", "_client", "_state")
+    __slots__ = ("__weakref__", "_client", "_guid", "_op")
 
-    def __init__(self, client: Client, state: _SessionState) -> None:
+    def __init__(self, client: Client, op: Open) -> None:
         self._client = client  # keeps the client (and its native handle) alive
-        self._state = state
-        state.public = weakref.ref(self)
+        self._op = op
+        self._guid: uuid.UUID | None = None  # made on first use: uuid.UUID() costs ~1 µs
+        op.public = weakref.ref(self)
 
     @property
     def address(self) -> MacAddress:
         """The peer's device address."""
-        return self._state.address
+        return self._op.address
 
     @property
     def interface_guid(self) -> uuid.UUID:
         """The GUID of the network interface the session created."""
-        state = self._state
-        guid = state.guid
+        guid = self._guid
         if guid is None:
-            guid = state.guid = uuid.UUID(bytes_le=state.guid_bytes)
+            op = self._op
+            guid = self._guid = uuid.UUID(bytes_le=op.client.backend.guid_bytes(op.c))
         return guid
 
     @property
     def legacy(self) -> bool:
         """Whether this is a legacy (WPS) session from ``open_legacy_session``."""
-        return self._state.legacy
+        return self._op.legacy
 
     @property
     def closed(self) -> bool:
         """Whether the session has been closed (by :meth:`close` or by closing its client)."""
-        return self._state.closed
+        return not self._op.is_open
 
     def close(self) -> None:
         """Close the session (``WFDCloseSession``): the disconnect is queued and completes in
         the background. Idempotent and thread-safe: the native call is made at most once.
 
         Raises :class:`~wifidirect.WFDError` if the service refuses; the session counts as
-        closed all the same.
+        closed all the same. It blocks for as long as ``WFDCloseSession`` takes: on an event
+        loop, ``await session.aclose()`` instead.
         """
-        self._state.client.close_session(self._state)
+        self._op.finish(quiet=False)
+
+    async def aclose(self) -> None:
+        """:meth:`close` without blocking the event loop (the native call runs on a worker
+        thread)."""
+        if self._op.is_open:
+            try:
+                loop = _loops.running_loop()
+            except RuntimeError:  # not asyncio: close anyway, then say why
+                self.close()
+                raise
+            await _workers.call(loop, self._op.finish, False)
 
     def __enter__(self) -> Session:
         return self
@@ -112,25 +102,24 @@ class Session:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        await self.aclose()
 
     def __repr__(self) -> str:
-        state = "closed" if self._state.closed else "open"
-        kind = " legacy" if self._state.legacy else ""
-        return f"<wifidirect.Session{kind} {self._state.address} {state} {self.interface_guid}>"
+        state = "closed" if self.closed else "open"
+        kind = " legacy" if self._op.legacy else ""
+        return f"<wifidirect.Session{kind} {self._op.address} {state} {self.interface_guid}>"
 
     def __del__(self) -> None:
-        # Cheaper than weakref.finalize on this hot path; the state outlives the object.
-        if not self._state.closed:
-            _finalize(self._state)
-
-
-def _finalize(state: _SessionState) -> None:
-    # Never the native call here: this may run on a callback thread or under a held lock.
-    # Scheduled before warning: a warnings filter may turn the warning into an exception.
-    _cleanup.submit(state.client.close_session, state, True)
-    warnings.warn(
-        f"unclosed wifidirect session to {state.address}; it is closed now",
-        ResourceWarning,
-        stacklevel=1,
-    )
+        # Cheaper than weakref.finalize on this hot path. Never the native call here: this may
+        # run on a callback thread or under a held lock; a worker closes it.
+        op = self._op
+        owner = op.owner
+        if owner is ADOPTED:
+            _workers.submit(op.finish)  # before warning: the warning may become an error
+            warnings.warn(
+                f"unclosed wifidirect session to {op.address}; it is closed now",
+                ResourceWarning,
+                stacklevel=1,
+            )
+        elif owner is not CLOSED and owner is not ORPHANED:  # never adopted: an interrupt came
+            op.abandon()

@@ -12,6 +12,9 @@ Example::
     sim.reset()
     sim.add_peer("02:00:00:00:00:42", name="Test TV", latency=0.05)
     sim.set_service_running(False)       # the next opens fail with ServiceNotActiveError
+    sim.set_call_delay("WFDCancelOpenSession", 1.0)   # a slow service
+
+The simulator's documented choices where Microsoft is silent are in docs/simulator.md.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "Peer",
     "Stats",
     "add_peer",
+    "default_peers",
     "fail_allocations",
     "get_handle_limit",
     "inject_error",
@@ -44,6 +48,7 @@ __all__ = [
     "peers",
     "remove_peer",
     "reset",
+    "set_call_delay",
     "set_group_policy_disabled",
     "set_handle_limit",
     "set_service_running",
@@ -122,8 +127,8 @@ def _code(value: object, name: str) -> int:
 
 def reset() -> None:
     """Back to the defaults: default peers, service running, policy enabled, handle limit 64,
-    no injected faults, counters zero. Pending opens are cancelled (their callbacks still come)
-    and every live handle becomes invalid. Close your clients first."""
+    no injected faults or call delays, counters zero. Pending opens are cancelled (their
+    callbacks still come) and every live handle becomes invalid. Close your clients first."""
     _api()[1].wfdsim_reset()
 
 
@@ -209,6 +214,17 @@ def peer(address: AddressLike) -> Peer:
     return _peer(MacAddress(address))
 
 
+def default_peers() -> tuple[Peer, ...]:
+    """The peers every :func:`reset` restores, in order (defined once, in the simulator's C)."""
+    ffi, lib = _api()
+    raw = ffi.new("wfdsim_peer *")
+    found = []
+    for index in range(lib.wfdsim_default_peer_count()):
+        check(lib.wfdsim_get_default_peer(index, raw), "wfdsim_get_default_peer")
+        found.append(_convert(ffi, raw))
+    return tuple(found)
+
+
 def peers() -> tuple[Peer, ...]:
     """All peers, in the order they were added."""
     ffi, lib = _api()
@@ -284,6 +300,22 @@ def inject_error(function: str, code: int) -> None:
     check(
         _api()[1].wfdsim_inject_error(FUNCTIONS.index(function), _code(code, "code")),
         "wfdsim_inject_error",
+    )
+
+
+def set_call_delay(function: str, seconds: float) -> None:
+    """Make every call of ``function`` (a name from :data:`FUNCTIONS`) wait ``seconds`` before
+    it does anything, as an RPC to a busy service would (``0`` clears; :func:`reset` clears
+    all). The wait holds no lock of the simulator's: other calls go on meanwhile."""
+    if function not in FUNCTIONS:
+        raise ValueError(f"unknown function {function!r}: expected one of {', '.join(FUNCTIONS)}")
+    if isinstance(seconds, bool) or not isinstance(seconds, numbers.Real):
+        raise TypeError(f"seconds must be a number, not {seconds!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"seconds must be a finite number >= 0, not {seconds!r}")
+    check(
+        _api()[1].wfdsim_set_call_delay(FUNCTIONS.index(function), float(seconds)),
+        "wfdsim_set_call_delay",
     )
 
 

@@ -27,25 +27,29 @@ it entirely with ``-p no:wifidirect.testing``.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from . import _cleanup, sim
+from . import _native, _workers, sim
 from ._native import BACKEND_ENV
 from .address import AddressLike, MacAddress
 from .errors import ERROR_NAMES
 
 __all__ = ["DEFAULT_PEERS", "PeerScript", "SimController", "wfd_sim"]
 
-#: The simulator's default peers after a reset, by address (see the README's table).
-DEFAULT_PEERS: dict[str, str] = {
-    "02:00:5e:10:00:01": "Living Room TV",  # paired, 20 ms, success
-    "02:00:5e:10:00:02": "Office Printer",  # paired, legacy (WPS), 10 ms, success
-    "02:00:5e:10:00:03": "Pixel Phone",  # paired, 50 ms, success
-    "02:00:5e:10:00:04": "Meeting Room Projector",  # fails: ERROR_TIMEOUT (1460), reason 9
-    "02:00:5e:10:00:05": "Neighbour's Speaker",  # not paired
-}
+DEFAULT_PEERS: dict[str, str]  # made on first use (module __getattr__): loads the simulator
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    """``DEFAULT_PEERS``: the simulator's default peers after a reset, address -> name, as the
+    simulator's C defines them (docs/simulator.md). Computed on first access, so importing this
+    module loads no compiled module."""
+    if name == "DEFAULT_PEERS":
+        return {str(p.address): p.name for p in sim.default_peers()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _CODES_BY_NAME = {name: code for code, name in ERROR_NAMES.items()}
 
@@ -217,22 +221,45 @@ class SimController:
         sim.fail_allocations(count)
         return self
 
+    def slow(self, function: str, seconds: float) -> SimController:
+        """Every call of ``function`` (a name from ``sim.FUNCTIONS``) takes ``seconds``, as on a
+        busy service (``sim.set_call_delay``)."""
+        sim.set_call_delay(function, seconds)
+        return self
+
+    @property
+    def default_peers(self) -> tuple[sim.Peer, ...]:
+        """The peers a reset restores (``sim.default_peers()``)."""
+        return sim.default_peers()
+
     @property
     def stats(self) -> sim.Stats:
         """A snapshot of the counters (clients, sessions, pending opens, callbacks, violations)."""
         return sim.stats()
 
     def settle(self, timeout: float = 5.0) -> sim.Stats:
-        """Wait until completions, disconnects and deferred cleanup have all run; return the
-        counters then. ``TimeoutError`` if that takes longer than ``timeout`` seconds."""
-        # Callbacks may hand closes to the cleanup thread, whose closes queue simulator work.
-        if not (sim.wait_idle(timeout) and _cleanup.drain(timeout) and sim.wait_idle(timeout)):
-            stats = sim.stats()
-            raise TimeoutError(
-                f"the wifidirect simulator did not go idle within {timeout:g} s "
-                f"({stats.pending_opens} opens pending, {stats.sessions} sessions)"
-            )
-        return sim.stats()
+        """Wait until queued starts, completions, disconnects and deferred cleanup have all
+        run; return the counters then. ``TimeoutError`` if that takes longer than ``timeout``
+        seconds."""
+        # Each kind of work may make another: a start a completion, a completion a close on
+        # wifidirect's workers, a close simulator work. Done when one pass finds all idle.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(backend.starters_busy() for backend in _native.loaded_backends()):
+                time.sleep(0.001)
+                continue
+            left = max(0.0, deadline - time.monotonic())
+            if not (sim.wait_idle(left) and _workers.drain(left)):
+                break
+            if sim.wait_idle(0) and not any(
+                backend.starters_busy() for backend in _native.loaded_backends()
+            ):
+                return sim.stats()
+        stats = sim.stats()
+        raise TimeoutError(
+            f"the wifidirect simulator did not go idle within {timeout:g} s "
+            f"({stats.pending_opens} opens pending, {stats.sessions} sessions)"
+        )
 
     def __repr__(self) -> str:
         s = sim.stats()

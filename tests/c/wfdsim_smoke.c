@@ -1,7 +1,7 @@
 // wfdsim_smoke.c: functional tests of the Wi-Fi Direct simulator, one check per rule.
 //
 // Build and run (from the repository root):
-//   gcc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude -Isrc/wfdsim src/wfdsim/*.c tests/c/wfdsim_smoke.c -o /tmp/wfdsim_smoke
+//   gcc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude -Isrc/wfdsim -Isrc/common src/wfdsim/*.c src/common/platform.c tests/c/wfdsim_smoke.c -o /tmp/wfdsim_smoke
 //   /tmp/wfdsim_smoke
 // Prints every failed check and ends with "N passed, M failed"; exit status 0 iff M == 0.
 #define _POSIX_C_SOURCE 200809L

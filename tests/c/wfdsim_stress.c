@@ -17,9 +17,9 @@
 // returned, no other kind of violation is counted, and the simulator ends idle.
 //
 // Build and run (from the repository root; the argument is iterations per thread):
-//   gcc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude -Isrc/wfdsim src/wfdsim/*.c tests/c/wfdsim_stress.c -o /tmp/wfdsim_stress
+//   gcc -std=c11 -Wall -Wextra -Werror -pthread -Iinclude -Isrc/wfdsim -Isrc/common src/wfdsim/*.c src/common/platform.c tests/c/wfdsim_stress.c -o /tmp/wfdsim_stress
 //   /tmp/wfdsim_stress 200
-//   clang -std=c11 -g -fsanitize=thread -pthread -Iinclude -Isrc/wfdsim src/wfdsim/*.c tests/c/wfdsim_stress.c -o /tmp/wfdsim_stress_tsan
+//   clang -std=c11 -g -fsanitize=thread -pthread -Iinclude -Isrc/wfdsim -Isrc/common src/wfdsim/*.c src/common/platform.c tests/c/wfdsim_stress.c -o /tmp/wfdsim_stress_tsan
 //   valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=3 /tmp/wfdsim_stress 50
 // (valgrind reports the two detached worker threads' TLS blocks as "possibly lost": they
 // live for the process by design.)

@@ -118,7 +118,7 @@ def run_open(args: argparse.Namespace, out: Output) -> int:
 def run_legacy(args: argparse.Namespace, out: Output) -> int:
     """Open a legacy session (``WFDOpenLegacySession``), hold it, close it."""
     return _open_hold_close(
-        "legacy", args, out, lambda client: client.open_legacy_session(args.address)
+        "legacy", args, out, lambda client: client.open_legacy_session_sync(args.address)
     )
 
 
@@ -127,7 +127,7 @@ def run_visibility(args: argparse.Namespace, out: Output) -> int:
     mac: MacAddress = args.address
     with Client(args.backend) as client:
         backend = client.backend
-        client.update_device_visibility(mac)
+        client.update_device_visibility_sync(mac)
     node_visible = sim.peer(mac).node_visible if backend == "sim" else None
     detail = (
         ""

@@ -126,13 +126,13 @@ async def _open_all(
         progress.finish()
 
 
-def _legacy(client: Client, peers: tuple[sim.Peer, ...]) -> list[Outcome]:
+async def _legacy(client: Client, peers: tuple[sim.Peer, ...]) -> list[Outcome]:
     outcomes = []
     for peer in peers:
         if peer.legacy and peer.paired:
             started = time.perf_counter()
             try:
-                result: Session | BaseException = client.open_legacy_session(peer.address)
+                result: Session | BaseException = await client.open_legacy_session(peer.address)
             except WFDError as exc:
                 result = exc
             outcomes.append(Outcome(peer, time.perf_counter() - started, result))
@@ -163,7 +163,7 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
         if args.verbose or len(peers) <= LIST_LIMIT:
             for outcome in outcomes:
                 out.line(outcome.text())
-        legacy = _legacy(client, peers)
+        legacy = await _legacy(client, peers)
         for outcome in legacy:
             line = (
                 outcome.text().replace(" open    ", " legacy  ").replace(" failed  ", " legacy  ")

@@ -1,7 +1,7 @@
 /* platform.c: see platform.h. POSIX (pthreads) and Win32 (SRWLOCK, CONDITION_VARIABLE,
  * _beginthreadex, QueryPerformanceCounter, InitOnceExecuteOnce) implementations. */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE /* SCHED_BATCH */
+#define _GNU_SOURCE /* SCHED_BATCH, pthread_setname_np */
 #endif
 #if !defined(_WIN32)
 #ifndef _POSIX_C_SOURCE
@@ -108,6 +108,9 @@ void plat_once(plat_once_t *once, void (*fn)(void))
     InitOnceExecuteOnce(once, once_tramp, &box, NULL);
 }
 
+void plat_thread_batch(void) {}
+void plat_thread_name(const char *name) { (void)name; }
+
 uint64_t plat_entropy(void)
 {
     LARGE_INTEGER c;
@@ -196,17 +199,25 @@ static void *thread_tramp(void *p)
 {
     thread_box box = *(thread_box *)p;
     free(p);
-#if defined(SCHED_BATCH)
-    /* The workers play the WLAN service, which runs beside the application rather than in
-     * front of it: as batch threads they do not preempt the thread whose call woke them, so
-     * on a busy CPU completions are delivered when the application blocks or its slice ends
-     * instead of costing it two context switches per call. Best effort: on failure the
-     * worker keeps the normal policy. */
-    struct sched_param batch = {0};
-    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch);
-#endif
     box.fn(box.arg);
     return NULL;
+}
+
+void plat_thread_batch(void)
+{
+#if defined(SCHED_BATCH)
+    struct sched_param batch = {0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch); /* best effort */
+#endif
+}
+
+void plat_thread_name(const char *name)
+{
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), name);
+#else
+    (void)name;
+#endif
 }
 
 /* Workers are created with every signal blocked (the mask is inherited), so a process-directed

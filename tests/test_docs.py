@@ -218,3 +218,12 @@ def test_the_stubs_are_shipped_beside_the_modules() -> None:
     assert (package / "py.typed").exists()
     assert (package / "_wfdsim.pyi").exists() and (package / "_wlanapi.pyi").exists()
     assert _native.BACKENDS == {"wlanapi": "wifidirect._wlanapi", "sim": "wifidirect._wfdsim"}
+
+
+def test_the_simulator_page_lists_the_default_peers_the_simulator_has() -> None:
+    page = ROOT / "docs" / "simulator.md"
+    if not page.exists():
+        pytest.skip("docs/ is not beside the tests (installed test run)")
+    rows = re.findall(r"^\| (02(?::[0-9a-f]{2}){5}) \| ([^|]+) \|", page.read_text(), re.M)
+    written = {address: name.strip() for address, name in rows}
+    assert written == {str(p.address): p.name for p in wifidirect.sim.default_peers()}

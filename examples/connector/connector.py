@@ -83,14 +83,13 @@ class Connector:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        await self.aclose()
 
-    def close(self) -> None:
-        """Close the session and the client."""
-        if self._client is not None:
-            self._client.close()  # closes the session too
-            self._client = None
-        self.session = None
+    async def aclose(self) -> None:
+        """Close the session and the client, without blocking the event loop."""
+        client, self._client, self.session = self._client, None, None
+        if client is not None:
+            await client.aclose()  # closes the session too
 
     async def connect(self) -> wifidirect.Session:
         """Open a session to the first device that answers; reuse it while it is open."""

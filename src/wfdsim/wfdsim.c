@@ -1,98 +1,9 @@
 /* wfdsim.c: the Wi-Fi Direct simulator: the seven WFD functions of wfd.h and the control API
  * of wfdsim.h.
  *
- * DESIGN CHOICES WHERE MICROSOFT IS SILENT (quoted by the package README; keep in one place)
- *
- * State and threads
- *  - One global mutex guards all simulator state; it is created by a one-time init on the first
- *    call of any function (API or control), which also installs the default peers:
- *      02:00:5e:10:00:01 "Living Room TV"          paired, visible, 0.020 s, success
- *      02:00:5e:10:00:02 "Office Printer"          paired, legacy, visible, 0.010 s, success
- *      02:00:5e:10:00:03 "Pixel Phone"             paired, visible, 0.050 s, success
- *      02:00:5e:10:00:04 "Meeting Room Projector"  paired, visible, 0.030 s, ERROR_TIMEOUT, reason 9
- *      02:00:5e:10:00:05 "Neighbour's Speaker"     NOT paired, visible, 0.015 s, success
- *    Handle limit 64, WLAN service running, group policy not disabling Wi-Fi Direct.
- *    The handle-mixing key is written once by that init and only read afterwards.
- *  - Completion callbacks and disconnects run on two detached worker threads, started by the
- *    first successful WFDOpenHandle and living for the process (their stacks and the global
- *    tables stay reachable at exit). Work is a min-heap by due time, FIFO among equal times.
- *    A new item wakes one sleeping worker, and only if no wake-up is already on its way.
- *    On Linux the workers run under SCHED_BATCH: they play a service process beside the
- *    application, so waking one does not preempt the calling thread; on a busy CPU completions
- *    are delivered when the caller blocks or its time slice ends (see platform.c).
- *    Worker threads may run a callback before WFDStartOpenSession has returned to its caller;
- *    *phSessionHandle is written under the lock before the work becomes visible, so the callback
- *    receives the same handle value.
- *
- * Handles
- *  - Opaque, never NULL or INVALID_HANDLE_VALUE, never reused within the process, not
- *    sequential (an invertible mix of a per-type counter). Lookup: a NULL handle or required
- *    NULL pointer -> ERROR_INVALID_PARAMETER; a value never issued, or issued as the other kind
- *    (client vs session) -> ERROR_INVALID_HANDLE; a handle that was valid and is no longer ->
- *    ERROR_INVALID_HANDLE and the violation STALE_HANDLE (rule 5 calls this undefined).
- *  - wfdsim_inject_error is checked first in each function, before argument validation: the
- *    armed code is returned once, without any effect.
- *  - wfdsim_fail_allocations counts the simulator's own allocations (clients, sessions, peer
- *    table growth, handle-table growth, work-queue growth). The call in progress returns
- *    ERROR_NOT_ENOUGH_MEMORY and is rolled back. A session's disconnect work item is reserved
- *    when the session is created, so WFDCloseSession and WFDCloseHandle never fail for memory
- *    (Microsoft documents ERROR_NOT_ENOUGH_MEMORY for neither).
- *  - Where pointers are 32 bits, each handle kind has 2^31 values per process; past that,
- *    opens fail with ERROR_NOT_ENOUGH_MEMORY (64-bit: never).
- *  - Memory: every object is freed when its last use ends. At exit the worker threads, the
- *    handle table, the work heap and the peer table remain reachable from globals.
- *
- * WFDOpenHandle: version must be WFD_API_VERSION (1); the negotiated version is 1. Live clients
- *    (including ones being closed) >= limit -> ERROR_REMOTE_SESSION_LIMIT_EXCEEDED. A stopped
- *    service does not prevent opening a handle. If no worker thread can be started ->
- *    ERROR_NOT_ENOUGH_MEMORY.
- * WFDStartOpenSession: service stopped -> ERROR_SERVICE_NOT_ACTIVE, group policy disabled ->
- *    ERROR_INVALID_STATE, both synchronous (no callback, no handle). A client being closed ->
- *    ERROR_INVALID_HANDLE (no violation). Otherwise a PENDING session whose completion is due
- *    after the peer's latency (0 for an unknown address). The outcome is decided at delivery, in
- *    this order: cancelled (ERROR_CANCELLED, REASON_CANCELLED or REASON_CLIENT_CLOSED); service
- *    stopped meanwhile (ERROR_SERVICE_NOT_ACTIVE, REASON_SERVICE_STOPPED); policy disabled
- *    meanwhile (ERROR_INVALID_STATE, REASON_POLICY_DISABLED); unknown address (ERROR_NOT_FOUND,
- *    REASON_PEER_UNKNOWN); not paired (ERROR_NOT_AUTHENTICATED, REASON_NOT_PAIRED); not visible
- *    (ERROR_TIMEOUT, REASON_NOT_VISIBLE); the peer's configured error and reason; else success
- *    with a fresh random version-4 GUID and reason 0. An open is counted in pending_opens from
- *    the start until its callback returns; a successful one counts in sessions from just before
- *    its callback. After a failed completion's callback returns, its handle is stale.
- * WFDCancelOpenSession: on a pending open not yet being delivered, the outcome becomes
- *    ERROR_CANCELLED / REASON_CANCELLED and it is due at once (the callback still comes, on a
- *    worker). On an open being delivered or an open session: no effect, returns 0. The first
- *    cancellation wins (a later reset keeps REASON_CANCELLED).
- * WFDCloseSession: on a pending open (also while its callback runs with a failure outcome) it
- *    counts CLOSE_SESSION_PENDING, returns 0 and closes nothing (rule 4). On an open session
- *    the handle is invalid at once and a disconnect is queued; the session leaves `sessions`
- *    when a worker runs it. Allowed inside the session's own success callback. WFDCloseSession
- *    and WFDCancelOpenSession ignore the service state and group policy (Microsoft lists
- *    ERROR_INVALID_STATE for WFDCloseSession; the simulator always lets sessions be torn down).
- * WFDOpenLegacySession: synchronous. Service / policy / unknown, unpaired or non-legacy peer
- *    (ERROR_NOT_FOUND: no stored profile) are answered at once; otherwise the call sleeps for
- *    the peer's latency without the lock, then answers ERROR_TIMEOUT (not visible), the peer's
- *    configured error, or success. After the sleep the client, service and policy are checked
- *    again; a client closed meanwhile -> ERROR_INVALID_HANDLE without violation. A legacy
- *    open in progress is not a pending open: WFDCloseHandle does not wait for it.
- * WFDUpdateDeviceVisibility: needs no handle; service stopped -> ERROR_SERVICE_NOT_ACTIVE;
- *    unknown or unpaired peer -> ERROR_NOT_FOUND; else copies `visible` into `node_visible`
- *    and counts visibility_updates. It does not sleep and ignores group policy.
- * WFDCloseHandle: from inside any completion callback, on a client with pending opens (the one
- *    being delivered counts) -> violation CLOSE_HANDLE_IN_CALLBACK and ERROR_POSSIBLE_DEADLOCK,
- *    the handle stays valid (so a callback never blocks here). Otherwise the client is marked
- *    closing, the call waits for its pending callbacks to return, closes its open sessions (as
- *    WFDCloseSession) and invalidates the handle. A second WFDCloseHandle while the first is
- *    waiting returns ERROR_INVALID_HANDLE at once, without violation; after the close it is
- *    stale. If wfdsim_reset invalidates the client while the call waits, it returns 0.
- * wfdsim_reset: outside a callback, cancels pending opens (REASON_CLIENT_CLOSED) and waits until
- *    idle, then invalidates everything. From a callback it does not wait: pending opens are
- *    cancelled and delivered later, but work from before the reset no longer touches the
- *    (zeroed) counters.
- * wfdsim_wait_idle: idle = no queued work and no callback or disconnect running. Called from a
- *    callback it returns 0 at once (it cannot become idle while that callback runs).
- * wfdsim_add_peer: booleans are normalised to 0/1; a replaced peer keeps node_visible and
- *    visibility_updates and its position; a new one starts with node_visible = visible.
- *    remove_peer/get_peer with a NULL pointer -> ERROR_INVALID_PARAMETER.
+ * What it does where Microsoft is silent (handles, threads, outcomes, faults, delays, fork, each
+ * function's answers) is written in one place, docs/simulator.md: this file implements that
+ * page, and a change here that it does not describe is a bug in one of them.
  */
 #if !defined(_WIN32)
 #ifndef _POSIX_C_SOURCE
@@ -128,7 +39,7 @@ typedef struct wfd_state {
     int service_running, policy_disabled;
     uint32_t handle_limit;
     DWORD injected[WFDSIM_FN_COUNT];
-    uint64_t delay_ns[WFDSIM_FN_COUNT]; /* wfdsim_set_call_delay */
+    uint32_t delay_us[WFDSIM_FN_COUNT]; /* wfdsim_set_call_delay; atomic: read without the lock */
     uint32_t fail_allocs;
     wfdsim_stats st;
     uint64_t epoch;
@@ -291,7 +202,8 @@ static void restore_defaults(void)
     g.policy_disabled = 0;
     g.handle_limit = DEFAULT_HANDLE_LIMIT;
     memset(g.injected, 0, sizeof g.injected);
-    memset(g.delay_ns, 0, sizeof g.delay_ns);
+    for (i = 0; i < WFDSIM_FN_COUNT; i++)
+        plat_atomic_store(&g.delay_us[i], 0);
     memset(&g.st, 0, sizeof g.st);
 }
 
@@ -325,15 +237,14 @@ static void enter(void)
 static void leave(void) { plat_mutex_unlock(&g.lock); }
 
 /* wfdsim_set_call_delay: the call waits this long before it does anything, without the lock,
- * like an RPC to a busy service. */
+ * like an RPC to a busy service. Read atomically: the calls' fast path takes no extra lock. */
 static void wait_delay(int fn)
 {
-    uint64_t ns;
-    enter();
-    ns = g.delay_ns[fn];
-    leave();
-    if (ns)
-        plat_sleep_ns(ns);
+    uint32_t us;
+    plat_once(&g_once, init_once);
+    us = plat_atomic_load(&g.delay_us[fn]);
+    if (us)
+        plat_sleep_ns((uint64_t)us * 1000u);
 }
 
 static DWORD take_injected(int fn)
@@ -1187,7 +1098,8 @@ DWORD wfdsim_set_call_delay(int function, double seconds)
     enter();
     if (function >= 0 && function < WFDSIM_FN_COUNT && !isnan(seconds) && !isinf(seconds) &&
         seconds >= 0.0) {
-        g.delay_ns[function] = delay_ns(seconds);
+        double us = seconds * 1e6; /* clamped to ~71 minutes */
+        plat_atomic_store(&g.delay_us[function], us >= 4294967295.0 ? 0xFFFFFFFFu : (uint32_t)us);
         rc = 0;
     }
     leave();

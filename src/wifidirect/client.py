@@ -61,11 +61,12 @@ class Client:
     is closed.
     """
 
-    __slots__ = ("__weakref__", "_finalizer", "_state")
+    __slots__ = ("__weakref__", "_finalizer", "_state", "_visibility")
 
     def __init__(self, backend: str | None = None) -> None:
         state = ClientState(_native.get_backend(backend))
         self._state = state
+        self._visibility = state.backend.update_visibility  # bound once: a hot call
         self._finalizer = weakref.finalize(self, _finalize, state)
         self._finalizer.atexit = False  # interpreter exit is handled by _process
 
@@ -148,8 +149,12 @@ class Client:
 
     def update_device_visibility_sync(self, address: AddressLike) -> None:
         """Blocking :meth:`update_device_visibility`."""
-        packed = _mac(address).packed
-        _update_visibility(self._live(), packed)
+        packed = address._packed if type(address) is MacAddress else MacAddress(address)._packed
+        if self._state.closing:
+            raise ClosedError("the client is closed")
+        rc = self._visibility(packed)
+        if rc:
+            check(rc, "WFDUpdateDeviceVisibility")
 
     def _live(self) -> ClientState:
         state = self._state

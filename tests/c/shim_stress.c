@@ -199,6 +199,7 @@ static void one_round(unsigned seed)
     for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
     CHECK(wfdsim_wait_idle(10000), "the simulator is not idle");
+    CHECK(!wfdx_starters_busy(), "a queued start is left after the close");
     for (int i = 0; i < OPENS_PER_ROUND; i++) {
         wfdx_open *op = &r->opens[i];
         pthread_mutex_lock(&g_mu);

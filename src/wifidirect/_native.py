@@ -26,8 +26,10 @@ __all__ = [
     "BACKENDS",
     "BACKEND_ENV",
     "Backend",
+    "default_backend_is_simulator",
     "default_backend_name",
     "get_backend",
+    "loaded_backends",
     "set_completion_hook",
     "simulator_lib",
 ]
@@ -275,6 +277,16 @@ def loaded_backends() -> tuple[Backend, ...]:
 def get_backend(name: str | None) -> Backend:
     """The backend for ``name`` (``None``: :func:`default_backend_name`)."""
     return _load(default_backend_name() if name is None else validate_name(name))
+
+
+def default_backend_is_simulator() -> bool:
+    """Whether ``Client()`` runs on a simulator: the ``sim`` backend, or ``wlanapi`` bound to the
+    simulator built as a stand-in ``wlanapi.dll`` (the Wine test run)."""
+    try:
+        default = default_backend_name()
+    except ValueError:
+        return False
+    return default == "sim" or (default == "wlanapi" and _simulator_dll() is not None)
 
 
 def simulator_lib() -> tuple[Any, Any]:

@@ -12,7 +12,9 @@ then request the fixture::
         assert my_app.connect_first(["02:00:00:00:00:43", "02:00:00:00:00:42"]) == ...
 
 For the duration of the test ``wfd_sim`` selects the simulator (``$WIFIDIRECT_BACKEND=sim``,
-also on Windows where Wlanapi.dll exists), starting from a reset simulator: the default peers,
+also on Windows where Wlanapi.dll exists; a default backend that is already a simulator, such as
+the simulator built as wlanapi.dll in wifidirect's own Wine run, is kept), starting from a reset
+simulator: the default peers,
 service running, policy enabled, counters zero. At teardown it waits until every completion,
 disconnect and deferred cleanup has run, and fails the test if the simulator counted a
 *contract violation*: a call your code made (through wifidirect) that is undefined or deadlocks
@@ -283,7 +285,8 @@ def _violation_report(stats: sim.Stats) -> str:
 def wfd_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimController]:
     """The bundled simulator, selected and reset for this test; fails the test at teardown if
     the simulator counted a contract violation."""
-    monkeypatch.setenv(BACKEND_ENV, "sim")
+    if not _native.default_backend_is_simulator():
+        monkeypatch.setenv(BACKEND_ENV, "sim")
     sim.reset()
     yield SimController()
     gc.collect()  # finalizers of objects the test dropped run now, inside its accounting

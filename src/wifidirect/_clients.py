@@ -29,9 +29,10 @@ class ClientState:
         check(backend.open_handle(self.guard), "WFDOpenHandle")
         self.version = int(self.guard.version)
         self.ops: dict[int, _opens.Open] = {}
-        self.closing = False
-        self.closer = 0  # thread ident of the first close()
-        self.closed = threading.Event()
+        self.closing = False  # no new opens: close() has begun
+        self.done = False  # close() has run to the end
+        self.closer = 0  # thread ident of the close() running now, or 0
+        self.turn = threading.Condition(_opens._lock)  # a close() ended
         _process.track(self)
 
     def sessions(self) -> list[Any]:
@@ -44,36 +45,42 @@ class ClientState:
     def close(self, wait: float | None = None) -> None:
         """Close everything, then the handle. Idempotent; concurrent calls make one set of
         native calls and return once it is done, except a call from the thread that is
-        already closing (a signal handler's), which returns at once. ``wait`` bounds the
-        waits for cancelled opens' callbacks and for calls in flight (default:
-        ``_opens.CALLBACK_WAIT``)."""
+        already closing (a signal handler's), which returns at once. A close that an exception
+        interrupted is done again by the next call: every step of it may be repeated. ``wait``
+        bounds the waits for cancelled opens' callbacks and for calls in flight (default:
+        ``_opens.CALLBACK_WAIT``); it also bounds how long a second caller waits for the
+        first."""
         me = threading.get_ident()
-        with _opens._lock:
-            first = not self.closing
-            if first:
-                self.closing = True
-                self.closer = me
-        if not first:
-            if self.closer != me:  # bounded when the caller bounds its waits (exit)
-                self.closed.wait(None if wait is None else 3 * wait)
-            return
+        with self.turn:
+            self.closing = True
+            if self.closer == me:
+                return
+            if self.closer:
+                self.turn.wait_for(lambda: not self.closer, None if wait is None else 3 * wait)
+            if self.done or self.closer:
+                return
+            self.closer = me
         try:
             errors = _opens.close_client(self, _opens.CALLBACK_WAIT if wait is None else wait)
-        finally:
-            self.closed.set()
+            with self.turn:
+                self.done = True
             _process.untrack(self)
+        finally:
+            with self.turn:
+                self.closer = 0
+                self.turn.notify_all()
         if errors:
             raise errors[0]
 
     def forked(self) -> None:
         """In a forked child: the handle belongs to the parent. Everything counts as closed,
         without a native call."""
-        self.closing = True
+        self.closing = self.done = True
+        self.closer = 0
         for op in self.ops.values():
             op.owner = _opens.CLOSED
         self.ops.clear()
-        self.closed = threading.Event()  # the parent's may be locked by one of its threads
-        self.closed.set()
+        self.turn = threading.Condition(_opens._lock)  # the new lock (see _process)
 
     def __repr__(self) -> str:
         return f"<client state {self.backend.name} {self.guard.handle:#x}>"

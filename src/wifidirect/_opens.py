@@ -53,6 +53,7 @@ from .errors import (
     WFDX_BUSY,
     WFDX_CLOSED,
     WFDX_DONE,
+    WFDX_PENDING,
     ClosedError,
     WFDError,
     check,
@@ -147,7 +148,7 @@ class Open:
     @property
     def is_open(self) -> bool:
         """Whether this is an adopted open whose session has not been closed."""
-        return self.owner is ADOPTED
+        return self.owner is ADOPTED and not self.c.closed
 
     def __repr__(self) -> str:
         kind = "legacy open" if self.legacy else "open"
@@ -283,12 +284,16 @@ class Open:
         """The owner leaves without taking the outcome (from any thread, a loop's too): the
         open is cancelled if pending, and whatever opened is closed once the completion is
         in (by whichever side comes second, see wfdx_orphan)."""
+        owner = self.owner
+        if owner is ADOPTED or owner is ORPHANED or owner is CLOSED:
+            return
+        # The native fact first: an interrupt between the two steps leaves an open that its
+        # completion finishes, never one that nobody finishes.
+        completed = self.client.backend.orphan(self.c)
         with _lock:
-            owner = self.owner
-            if owner is ADOPTED or owner is ORPHANED or owner is CLOSED:
-                return
-            self.owner = ORPHANED
-        if self.client.backend.orphan(self.c):
+            if self.owner is owner:
+                self.owner = ORPHANED
+        if completed:
             _workers.submit(self.finish)
         elif owner is NEW and not self.queued and not self.c.started:
             self._forget()  # the owner's own start never ran, and now never will
@@ -312,25 +317,26 @@ class Open:
         finishes it. ``quiet``: log a failed close instead of raising it (the session counts
         as closed either way)."""
         c = self.c
-        with _lock:
-            if self.owner is CLOSED:
-                return
-            if not c.completed:
-                self.owner = ORPHANED
-                pending = True
-            else:
-                pending = False
-                self.owner = CLOSED
-                self.client.ops.pop(self.token, None)
-                # Refused, and no hook will take it out of the table: refused at once, or by
-                # an own start (a queued start's refusal comes through the hook).
-                if c.start_rc and (c.start_rc == WFDX_CLOSED or not self.queued):
-                    _table.pop(self.token, None)
-        if pending:
+        if self.owner is CLOSED:
+            return
+        # The native close first (at most once: the guard records it), the bookkeeping after:
+        # an interrupt between the two leaves an open that a later finish completes with no
+        # second native call, never a session closed in Python and open in the service.
+        rc = self.client.backend.close_session(c)
+        if rc == WFDX_PENDING:  # not completed: its completion finishes it
+            with _lock:
+                if self.owner is not CLOSED:
+                    self.owner = ORPHANED
             if self.client.backend.orphan(c):  # completed meanwhile
                 self.finish(quiet)
             return
-        rc = self.client.backend.close_session(c)
+        with _lock:
+            self.owner = CLOSED
+            self.client.ops.pop(self.token, None)
+            # Refused, and no hook will take it out of the table: refused at once, or by an
+            # own start (a queued start's refusal comes through the hook).
+            if c.start_rc and (c.start_rc == WFDX_CLOSED or not self.queued):
+                _table.pop(self.token, None)
         if rc and rc not in (WFDX_DONE, WFDX_CLOSED):
             if not quiet:
                 check(rc, "WFDCloseSession")
@@ -473,12 +479,11 @@ def open_sync(
     try:
         op.register()
         op.start()
-        done = op.wait(limit)
-    except BaseException:
+        if op.wait(limit) or op.abort():
+            return op.adopt(make, public)
+    except BaseException:  # to the last step: an open is never left without an owner
         op.abandon()
         raise
-    if done or op.abort():
-        return op.adopt(make, public)
     raise TimeoutError(f"opening a session to {address} timed out after {limit} s")
 
 
@@ -496,35 +501,41 @@ async def open_async(
     op = Open(client, address)
     op.future = loop.create_future()
     op.inbox = _loops.inbox_for(loop)
-    op.register(PENDING)
-    op.queued = True
-    op.start_queued()
-    if op.c.completed and op.c.start_rc:  # refused at once (the client is closing)
+    timer = None
+    try:  # to the last step: an open is never left without an owner
+        op.register(PENDING)
+        op.queued = True
+        op.start_queued()
+        if op.c.completed and op.c.start_rc:  # refused at once (the client is closing)
+            return op.adopt(make, public)
+        timer = None if limit is None else loop.call_later(limit, op.wake)
+        try:
+            await op.future
+        except asyncio.CancelledError:
+            _cancel(timer)
+            timer = None
+            await op.abort_async(loop)
+            op.finish()
+            raise
+        _cancel(timer)
+        timer = None
+        if not op.c.completed and op.owner in _WAITING:  # the timeout fired
+            usable, cancelled = await op.abort_async(loop)
+            if cancelled:
+                op.finish()
+                raise asyncio.CancelledError
+            if not usable:
+                raise TimeoutError(f"opening a session to {address} timed out after {limit} s")
         return op.adopt(make, public)
-    timer = None if limit is None else loop.call_later(limit, op.wake)
-    try:
-        await op.future
-    except asyncio.CancelledError:
-        if timer is not None:
-            timer.cancel()
-        await op.abort_async(loop)
-        op.finish()
-        raise
-    except BaseException:  # GeneratorExit: the coroutine is closed, nothing can be awaited
-        if timer is not None:
-            timer.cancel()
+    except BaseException:  # GeneratorExit (the coroutine is closed), an interrupt, ...
+        _cancel(timer)
         op.abandon()
         raise
+
+
+def _cancel(timer: asyncio.TimerHandle | None) -> None:
     if timer is not None:
         timer.cancel()
-    if not op.c.completed and op.owner in _WAITING:  # the timeout fired
-        usable, cancelled = await op.abort_async(loop)
-        if cancelled:
-            op.finish()
-            raise asyncio.CancelledError
-        if not usable:
-            raise TimeoutError(f"opening a session to {address} timed out after {limit} s")
-    return op.adopt(make, public)
 
 
 def open_legacy_sync(
@@ -535,10 +546,10 @@ def open_legacy_sync(
     try:
         op.register()
         op.start()
+        return op.adopt(make, public)
     except BaseException:
         op.abandon()
         raise
-    return op.adopt(make, public)
 
 
 async def open_legacy_async(
@@ -548,14 +559,14 @@ async def open_legacy_async(
     a session the call opens after that is closed when it returns."""
     loop = _loops.running_loop()
     op = Open(client, address, legacy=True)
-    op.register()
     op.queued = True
     try:
+        op.register()
         await _workers.call(loop, op.start)
+        return op.adopt(make, public)
     except BaseException:
         op.abandon()
         raise
-    return op.adopt(make, public)
 
 
 def close_client(client: ClientState, wait: float) -> list[Exception]:

@@ -31,6 +31,11 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 INCLUDE = HERE / "include"
 SIM_SOURCES = HERE / "src" / "wfdsim"
+#: src/wlanapi/: the Windows backend's C beside the seven functions (include/backend.h).
+WLANAPI_SOURCES = HERE / "src" / "wlanapi"
+#: Windows libraries of the wlanapi backend: the WFD functions, SetupAPI (devices), IP Helper
+#: (interfaces), advapi32 (the service's state).
+WLANAPI_LIBRARIES = ["wlanapi", "setupapi", "iphlpapi", "advapi32"]
 #: src/shim/shim.c: the definitions of include/shim.h, included by every module's preamble.
 SHIM = HERE / "src" / "shim"
 #: src/common/: the portability layer (threads, locks, time) of the guard and the backends.
@@ -38,7 +43,7 @@ COMMON = HERE / "src" / "common"
 PLATFORM_C = COMMON / "platform.c"
 
 #: cdef headers, in the order they are read. ``{types}`` is the platform's type header.
-CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "shim.h", "callbacks.h")
+CDEF_ORDER = ("{types}", "wfd.h", "wfdsim.h", "backend.h", "shim.h", "callbacks.h")
 
 #: Warnings are errors for our own C; the generated cffi C is compiled with the same flags.
 if sys.platform == "win32":
@@ -104,6 +109,7 @@ def preamble(windows: bool, with_sim: bool) -> str:
     lines.append('#include "wfd.h"')
     if with_sim:
         lines.append('#include "wfdsim.h"')
+    lines.append('#include "backend.h"')
     lines.append('#include "shim.c"')
     lines.append(f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}')
     return "\n".join(lines) + "\n"
@@ -140,8 +146,8 @@ def build_wlanapi(windows: bool = True) -> FFI:
     ffi.set_source(
         "wifidirect._wlanapi",
         preamble(windows, with_sim=False),
-        sources=[_relative(PLATFORM_C)],
-        libraries=["wlanapi"],
+        sources=[_relative(p) for p in [*sorted(WLANAPI_SOURCES.glob("*.c")), PLATFORM_C]],
+        libraries=WLANAPI_LIBRARIES,
         include_dirs=[str(INCLUDE), str(SHIM), str(COMMON)],
         extra_compile_args=EXTRA_COMPILE_ARGS,
     )
@@ -202,8 +208,10 @@ def cross_build(arch: str, python: Path, out: Path) -> None:
     if arch == "i686":
         obj = out / "_wlanapi.o"
         _run(cc, *MINGW_CFLAGS, *includes, py_include, "-c", out / "_wlanapi.c", "-o", obj)
-        platform_obj = out / "platform.o"
-        _run(cc, *MINGW_CFLAGS, *includes, "-c", PLATFORM_C, "-o", platform_obj)
+        objs = [obj]
+        for source in [*sorted(WLANAPI_SOURCES.glob("*.c")), PLATFORM_C]:
+            objs.append(out / f"{source.stem}.o")
+            _run(cc, *MINGW_CFLAGS, *includes, "-c", source, "-o", objs[-1])
         imported = _run(f"{arch}-w64-mingw32-nm", "-u", obj).split()
         names = (n.removeprefix("__imp__") for n in imported if n.startswith("__imp__"))
         python_names = sorted(n for n in names if n.startswith(("Py", "_Py")))
@@ -213,13 +221,15 @@ def cross_build(arch: str, python: Path, out: Path) -> None:
         dlltool = f"{arch}-w64-mingw32-dlltool"
         _run(dlltool, "-d", out / "python3.def", "-l", out / "libpython3.a")
         _run(dlltool, "-k", "-d", INCLUDE / "wlanapi-i686.def", "-l", out / "libwlanapi.a")
-        link = [obj, platform_obj, f"-L{out}", "-lpython3", "-lwlanapi"]
+        system_libs = [f"-l{name}" for name in WLANAPI_LIBRARIES[1:]]
+        link = [*objs, f"-L{out}", "-lpython3", "-lwlanapi", *system_libs]
         _run(cc, *MINGW_SHARED, *link, "-o", out / "_wlanapi.pyd")
         return
     python3_lib = python / "libs" / "python3.lib"
     cflags = [*MINGW_CFLAGS, *MINGW_SHARED, *includes]
-    wlanapi_c = [out / "_wlanapi.c", PLATFORM_C]
-    _run(cc, *cflags, py_include, *wlanapi_c, python3_lib, "-lwlanapi", "-o", out / "_wlanapi.pyd")
+    wlanapi_c = [out / "_wlanapi.c", *sorted(WLANAPI_SOURCES.glob("*.c")), PLATFORM_C]
+    libs = [f"-l{name}" for name in WLANAPI_LIBRARIES]
+    _run(cc, *cflags, py_include, *wlanapi_c, python3_lib, *libs, "-o", out / "_wlanapi.pyd")
     build_sim(windows=True).emit_c_code(str(out / "_wfdsim.c"))
     sim_c = [*sorted(SIM_SOURCES.glob("*.c")), PLATFORM_C]
     cflags.append(f"-I{SIM_SOURCES}")

@@ -59,7 +59,8 @@ typedef struct wfdsim_peer {
     int visible;               /* in range: targeted discovery finds it */
     double latency;            /* seconds from WFDStartOpenSession to the completion (>= 0) */
     DWORD error;               /* outcome of an open: 0 = success, else this Win32 code ... */
-    DWORD reason;              /* ... with this reason code */
+    DWORD reason;              /* ... with this reason code ... */
+    uint32_t fail_times;       /* ... for this many opens, then success (0: every open) */
     /* Read-only state, ignored by wfdsim_add_peer: */
     int node_visible;          /* the device node's visibility property, as last updated */
     uint32_t visibility_updates; /* successful WFDUpdateDeviceVisibility calls for this peer */
@@ -79,6 +80,10 @@ typedef struct wfdsim_stats {
  * default peers, service running, group policy enabled, the default handle limit, no injected
  * faults, and zeroes the counters. */
 void wfdsim_reset(void);
+/* The same, but live handles stay valid and pending opens go on: only the settings (peers,
+ * service, policy, handle limit, faults, delays) and the counters (callbacks delivered,
+ * violations) start afresh. For a test suite that keeps one client across tests. */
+void wfdsim_reset_settings(void);
 
 /* Add a peer, or reconfigure the one with the same address. ERROR_INVALID_PARAMETER for NULL,
  * a negative/NaN/infinite latency; ERROR_NOT_ENOUGH_MEMORY when allocation fails. */
@@ -116,6 +121,10 @@ void wfdsim_fail_allocations(uint32_t count);
  * a reset clears all). ERROR_INVALID_PARAMETER for an unknown function or a negative, NaN or
  * infinite time. */
 DWORD wfdsim_set_call_delay(int function, double seconds);
+
+/* The peer leaves: the links of its open sessions go down (their handles stay valid: close them
+ * as usual), and its device is no longer connected. ERROR_NOT_FOUND for an unknown peer. */
+DWORD wfdsim_drop(const unsigned char *address, DWORD reason);
 
 /* The peers every reset restores, in order (ERROR_NOT_FOUND past the end). */
 uint32_t wfdsim_default_peer_count(void);

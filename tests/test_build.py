@@ -78,6 +78,7 @@ def test_headers_are_read_in_order_with_line_markers() -> None:
         "include/wfd_types_posix.h",
         "include/wfd.h",
         "include/wfdsim.h",
+        "include/backend.h",
         "include/shim.h",
         "include/callbacks.h",
     ]

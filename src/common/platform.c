@@ -111,6 +111,14 @@ void plat_once(plat_once_t *once, void (*fn)(void))
 void plat_thread_batch(void) {}
 void plat_thread_name(const char *name) { (void)name; }
 
+void plat_pin_module(void *address)
+{
+    HMODULE module;
+    (void)GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS |
+                                 GET_MODULE_HANDLE_EX_FLAG_PIN,
+                             (LPCWSTR)address, &module);
+}
+
 uint64_t plat_entropy(void)
 {
     LARGE_INTEGER c;
@@ -219,6 +227,8 @@ void plat_thread_name(const char *name)
     (void)name;
 #endif
 }
+
+void plat_pin_module(void *address) { (void)address; }
 
 /* Workers are created with every signal blocked (the mask is inherited), so a process-directed
  * signal such as Ctrl-C's SIGINT is delivered to one of the application's threads, never to

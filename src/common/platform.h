@@ -86,6 +86,9 @@ int plat_thread_start(void (*fn)(void *), void *arg);
 void plat_thread_batch(void);
 /* The calling thread's name as tools show it (Linux, 15 bytes at most); no-op elsewhere. */
 void plat_thread_name(const char *name);
+/* Keep the module (DLL) that contains `address` loaded until the process ends (Windows; a
+ * shared object on POSIX stays loaded while its threads run anyway: no-op). */
+void plat_pin_module(void *address);
 
 uint64_t plat_now_ns(void);           /* monotonic clock, nanoseconds */
 void plat_sleep_ns(uint64_t ns);

@@ -44,6 +44,9 @@ typedef struct wfd_state {
     wfdsim_stats st;
     uint64_t epoch;
     uint64_t rng;
+    uint32_t iface_seq;    /* simulated interfaces made so far */
+    uint64_t link_seq;     /* link changes so far (drops, closes) */
+    plat_cond link_cv;     /* a link changed */
 } wfd_state;
 
 static wfd_state g;
@@ -150,6 +153,7 @@ static DWORD put_peer(const wfdsim_peer *p)
     dst->latency = p->latency;
     dst->error = p->error;
     dst->reason = p->reason;
+    dst->fail_times = p->error ? p->fail_times : 0;
     return 0;
 }
 
@@ -220,6 +224,7 @@ static void init_once(void)
     plat_mutex_init(&g.lock);
     plat_cond_init(&g.work_cv);
     plat_cond_init(&g.idle_cv);
+    plat_cond_init(&g.link_cv);
     wfd_handles_init(splitmix64(seed));
     g.rng = splitmix64(seed ^ 0x5DEECE66Dull) | 1u;
     restore_defaults();
@@ -405,10 +410,30 @@ static void session_unlink(wfd_session *s)
     s->prev = s->next = NULL;
 }
 
+/* A session's link changed (lock held): wake whoever waits for link changes. */
+static void link_changed(void)
+{
+    g.link_seq++;
+    plat_cond_broadcast(&g.link_cv);
+}
+
+/* A session opened (lock held): its simulated interface, link up. */
+static void session_opened(wfd_session *s, GUID guid)
+{
+    s->guid = guid;
+    s->iface_no = ++g.iface_seq;
+    s->link_up = 1;
+    link_changed();
+}
+
 /* An open session: invalidate its handle and queue its disconnect (the live reference becomes
  * the queued one). */
 static void session_close(wfd_session *s)
 {
+    if (s->link_up) {
+        s->link_up = 0;
+        link_changed();
+    }
     session_unlink(s);
     schedule(s, ITEM_DISCONNECT, plat_now_ns());
 }
@@ -480,6 +505,17 @@ static DWORD lookup_session(HANDLE h, wfd_session **out)
 
 /* ---- workers ------------------------------------------------------------------------ */
 
+/* A configured failure was delivered (lock held): a peer set to fail N times succeeds after
+ * the Nth. */
+static void consume_failure(const unsigned char *address)
+{
+    wfdsim_peer *p = find_peer(address);
+    if (p != NULL && p->fail_times > 0 && --p->fail_times == 0) {
+        p->error = 0;
+        p->reason = 0;
+    }
+}
+
 static void decide(const wfd_session *s, DWORD *err, DWORD *reason)
 {
     const wfdsim_peer *p;
@@ -506,6 +542,7 @@ static void decide(const wfd_session *s, DWORD *err, DWORD *reason)
     } else if (p->error) {
         *err = p->error;
         *reason = p->reason;
+        consume_failure(p->address);
     }
 }
 
@@ -529,6 +566,7 @@ static void deliver(wfd_session *s)
         if (s->epoch == g.epoch)
             g.st.sessions++;
         guid = new_guid();
+        session_opened(s, guid);
     }
     leave();
     tls_cb_client = c;
@@ -591,6 +629,10 @@ static void worker_main(void *arg)
 
 static int ensure_workers(void)
 {
+    /* A worker runs this module's code: the module must stay loaded while one runs, also when
+     * it is a DLL that a program unloads with FreeLibrary (docs/simulator.md). */
+    if (g.workers == 0)
+        plat_pin_module((void *)worker_main);
     while (g.workers < WORKERS && plat_thread_start(worker_main, NULL) == 0)
         g.workers++;
     return g.workers > 0 ? 0 : -1;
@@ -612,6 +654,9 @@ DWORD WINAPI WFDOpenHandle(DWORD dwClientVersion, PDWORD pdwNegotiatedVersion,
         goto out;
     rc = WFDSIM_ERROR_INVALID_PARAMETER;
     if (!pdwNegotiatedVersion || !phClientHandle || dwClientVersion != WFD_API_VERSION)
+        goto out;
+    rc = WFDSIM_ERROR_SERVICE_NOT_ACTIVE; /* an RPC to a stopped service: see docs/simulator.md */
+    if (!g.service_running)
         goto out;
     rc = WFDSIM_ERROR_REMOTE_SESSION_LIMIT_EXCEEDED;
     if (g.st.clients >= g.handle_limit)
@@ -744,7 +789,8 @@ out:
 }
 
 /* Decide a legacy open's synchronous outcome from the peer (lock held). */
-static DWORD legacy_precheck(const unsigned char *addr, uint64_t *sleep_ns, DWORD *late_err)
+static DWORD legacy_precheck(const unsigned char *addr, uint64_t *sleep_ns, DWORD *late_err,
+                             int *configured)
 {
     const wfdsim_peer *p;
     if (!g.service_running)
@@ -756,6 +802,7 @@ static DWORD legacy_precheck(const unsigned char *addr, uint64_t *sleep_ns, DWOR
         return WFDSIM_ERROR_NOT_FOUND; /* no stored legacy profile */
     *sleep_ns = delay_ns(p->latency);
     *late_err = !p->visible ? WFDSIM_ERROR_TIMEOUT : p->error;
+    *configured = p->visible && p->error != 0;
     return 0;
 }
 
@@ -763,6 +810,7 @@ DWORD WINAPI WFDOpenLegacySession(HANDLE hClientHandle, PDOT11_MAC_ADDRESS pLega
                                   HANDLE *phSessionHandle, GUID *pGuidSessionInterface)
 {
     DWORD rc, late_err = 0;
+    int configured = 0;
     uint64_t sleep_ns = 0;
     unsigned char addr[6];
     wfd_client *c;
@@ -781,13 +829,16 @@ DWORD WINAPI WFDOpenLegacySession(HANDLE hClientHandle, PDOT11_MAC_ADDRESS pLega
     rc = WFDSIM_ERROR_INVALID_HANDLE;
     if (c->closing)
         goto out;
-    if ((rc = legacy_precheck(addr, &sleep_ns, &late_err)) != 0)
+    if ((rc = legacy_precheck(addr, &sleep_ns, &late_err, &configured)) != 0)
         goto out;
     leave();
     plat_sleep_ns(sleep_ns); /* the synchronous connection attempt, without the lock */
     plat_mutex_lock(&g.lock);
-    if ((rc = late_err) != 0)
+    if ((rc = late_err) != 0) {
+        if (configured)
+            consume_failure(addr);
         goto out;
+    }
     /* Re-validate: the client may have been closed while we slept (no violation: it was live). */
     o = wfd_table_find(&g.table, hClientHandle);
     rc = WFDSIM_ERROR_INVALID_HANDLE;
@@ -806,6 +857,7 @@ DWORD WINAPI WFDOpenLegacySession(HANDLE hClientHandle, PDOT11_MAC_ADDRESS pLega
     memcpy(s->addr, addr, 6);
     *phSessionHandle = s->hdr.handle;
     *pGuidSessionInterface = new_guid();
+    session_opened(s, *pGuidSessionInterface);
     rc = 0;
 out:
     leave();
@@ -945,6 +997,18 @@ void wfdsim_reset(void)
     drop_handles();
     restore_defaults();
     plat_cond_broadcast(&g.idle_cv); /* WFDCloseHandle waiters: their client is gone */
+    leave();
+}
+
+void wfdsim_reset_settings(void)
+{
+    wfdsim_stats live;
+    enter();
+    live = g.st;
+    restore_defaults();
+    g.st.clients = live.clients; /* live counts stay: their handles do */
+    g.st.sessions = live.sessions;
+    g.st.pending_opens = live.pending_opens;
     leave();
 }
 
@@ -1116,4 +1180,56 @@ DWORD wfdsim_get_default_peer(uint32_t index, wfdsim_peer *out)
         return WFDSIM_ERROR_NOT_FOUND;
     default_peer(index, out);
     return 0;
+}
+
+DWORD wfdsim_drop(const unsigned char *address, DWORD reason)
+{
+    DWORD rc = WFDSIM_ERROR_INVALID_PARAMETER;
+    wfd_obj *o;
+    size_t i;
+    enter();
+    if (address != NULL) {
+        rc = find_peer(address) ? 0 : WFDSIM_ERROR_NOT_FOUND;
+        for (i = 0; i < g.table.nbuckets; i++)
+            for (o = g.table.buckets[i]; o; o = o->hnext) {
+                wfd_session *s = (wfd_session *)o;
+                if (o->type == OBJ_SESSION && s->link_up && memcmp(s->addr, address, 6) == 0) {
+                    s->link_up = 0;
+                    s->down_reason = reason;
+                    link_changed();
+                    rc = 0;
+                }
+            }
+    }
+    leave();
+    return rc;
+}
+
+/* ---- for system.c: the simulated system around the API ------------------------------- */
+
+void wfd_lock(void) { enter(); }
+void wfd_unlock(void) { leave(); }
+
+void wfd_each_session(void (*visit)(wfd_session *s, void *arg), void *arg)
+{
+    size_t i;
+    wfd_obj *o;
+    for (i = 0; i < g.table.nbuckets; i++)
+        for (o = g.table.buckets[i]; o; o = o->hnext)
+            if (o->type == OBJ_SESSION)
+                visit((wfd_session *)o, arg);
+}
+
+uint32_t wfd_peer_count(void) { return g.npeers; }
+const wfdsim_peer *wfd_peer_at(uint32_t index) { return &g.peers[index]; }
+int wfd_service_running(void) { return g.service_running; }
+uint64_t wfd_link_changes(void) { return g.link_seq; }
+void wfd_link_poke(void) { link_changed(); }
+
+uint64_t wfd_wait_link_change(uint64_t seen, uint32_t timeout_ms)
+{
+    uint64_t deadline = plat_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    while (g.link_seq == seen && plat_now_ns() < deadline)
+        plat_cond_timedwait(&g.link_cv, &g.lock, deadline);
+    return g.link_seq;
 }

@@ -66,6 +66,11 @@ typedef struct wfd_session {
     PVOID ctx;
     unsigned char addr[6];
     DWORD forced_error, forced_reason; /* set by cancel/reset: overrides the peer outcome */
+    /* Once open: its simulated network interface (docs/simulator.md, "Interfaces"). */
+    GUID guid;            /* the interface GUID the callback (or the legacy open) gave */
+    uint32_t iface_no;    /* 1, 2, ...: the interface's number in this process */
+    int link_up;          /* the link is up: open, not dropped (wfdsim_drop), not closed */
+    DWORD down_reason;    /* wfdsim_drop's reason */
 } wfd_session;
 
 /* ---- handles.c: handle values and the live-handle hash table ------------------------- */
@@ -92,5 +97,19 @@ wfd_obj *wfd_table_drain(wfd_table *t);
 /* ---- wfdsim.c: the allocator that honours wfdsim_fail_allocations (lock held) ---------- */
 void *wfd_alloc(size_t size);
 void *wfd_realloc(void *p, size_t size);
+
+/* ---- wfdsim.c, for system.c: the simulated system around the API (devices, interfaces) -- */
+void wfd_lock(void);   /* the simulator's lock (initialising it on first use) */
+void wfd_unlock(void);
+/* Visit every live session (lock held). */
+void wfd_each_session(void (*visit)(wfd_session *s, void *arg), void *arg);
+/* The peers (lock held): count, and the one at an index. */
+uint32_t wfd_peer_count(void);
+const wfdsim_peer *wfd_peer_at(uint32_t index);
+int wfd_service_running(void); /* lock held */
+/* Wait (lock held) up to timeout_ms for a link change after `seen`; returns the change count. */
+uint64_t wfd_wait_link_change(uint64_t seen, uint32_t timeout_ms);
+uint64_t wfd_link_changes(void); /* lock held */
+void wfd_link_poke(void);         /* lock held: wake the link waiters, as after a change */
 
 #endif /* WFDSIM_INTERNAL_H */

@@ -7,6 +7,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "wfdsim_internal.h"
 
+#include "backend.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -256,9 +258,13 @@ static void test_open_handle(void)
     EQ(WFDCloseHandle(hs[1]), 0);
     EQ(WFDCloseHandle(hs[2]), 0);
 
-    /* a stopped service does not prevent opening a handle */
-    wfdsim_set_service_running(0);
+    /* a stopped service refuses a new handle, as the real service most likely does
+     * (docs/simulator.md); an existing handle stays valid and closes */
     h1 = open_client();
+    wfdsim_set_service_running(0);
+    h2 = NULL;
+    EQ(WFDOpenHandle(WFD_API_VERSION, &v, &h2), WFDSIM_ERROR_SERVICE_NOT_ACTIVE);
+    CHECK(h2 == NULL);
     EQ(WFDCloseHandle(h1), 0);
     wfdsim_set_service_running(1);
     EQ(stats().violations, 0);
@@ -915,6 +921,79 @@ static void test_handles_not_reused(void)
     EQ(stats().violations, 0);
 }
 
+/* The system around the API (backend.h): devices, interfaces, drops, links, fail_times. */
+static void test_system(void)
+{
+    wfdx_device devs[8];
+    wfdx_iface iface;
+    uint32_t n = 0;
+    uint64_t seen = 0;
+    HANDLE hc, hs;
+    rec r;
+    wfdsim_peer p;
+    wfdsim_reset();
+    EQ(wfdx_list_devices(devs, 8, &n), 0);
+    EQ(n, 4); /* the five default peers less the unpaired speaker */
+    CHECK(memcmp(devs[0].address, TV, 6) == 0 && strcmp(devs[0].name, "Living Room TV") == 0);
+    CHECK(!devs[0].connected && devs[0].visible && !devs[0].legacy && devs[1].legacy);
+    EQ(devs[0].interface_address[4], 0x80);
+    EQ(wfdx_list_devices(devs, 2, &n), 0); /* too little room: the count, two filled */
+    EQ(n, 4);
+    EQ(wfdx_list_devices(NULL, 1, &n), WFDSIM_ERROR_INVALID_PARAMETER);
+    EQ(wfdx_service_running(), 1);
+    wfdsim_set_service_running(0);
+    EQ(wfdx_service_running(), 0);
+    wfdsim_set_service_running(1);
+
+    rec_init(&r);
+    hc = open_client();
+    hs = open_and_wait(hc, &TV, &r);
+    EQ(r.err, 0);
+    EQ(wfdx_get_interface((const unsigned char *)&r.guid, &iface), 0);
+    CHECK(iface.up && iface.address_count == 2 && iface.neighbor_count == 2);
+    EQ(iface.addresses[0].family, 4);
+    EQ(iface.addresses[1].scope_id, iface.index);
+    EQ(wfdx_list_devices(devs, 8, &n), 0);
+    CHECK(devs[0].connected);
+
+    EQ(wfdx_wait_link_change(&seen, 0), 0); /* changes happened since 0 */
+    EQ(wfdx_wait_link_change(&seen, 10), 1460); /* none since */
+    EQ(wfdsim_drop(TV, 3), 0);
+    EQ(wfdx_wait_link_change(&seen, 1000), 0);
+    EQ(wfdx_get_interface((const unsigned char *)&r.guid, &iface), 0);
+    CHECK(!iface.up);
+    EQ(wfdx_list_devices(devs, 8, &n), 0);
+    CHECK(!devs[0].connected);
+    wfdx_link_poke();
+    EQ(wfdx_wait_link_change(&seen, 0), 0);
+    EQ(wfdsim_drop(UNKNOWN, 0), WFDSIM_ERROR_NOT_FOUND);
+    EQ(WFDCloseSession(hs), 0); /* a dropped session still closes */
+    EQ(wfdx_get_interface((const unsigned char *)&r.guid, &iface), WFDSIM_ERROR_NOT_FOUND);
+
+    /* fail_times: two failures, then success */
+    EQ(wfdsim_get_peer(PRINTER, &p), 0);
+    p.error = WFDSIM_ERROR_TIMEOUT;
+    p.reason = 9;
+    p.fail_times = 2;
+    EQ(wfdsim_add_peer(&p), 0);
+    hs = open_and_wait(hc, &PRINTER, &r);
+    EQ(r.err, WFDSIM_ERROR_TIMEOUT);
+    hs = open_and_wait(hc, &PRINTER, &r);
+    EQ(r.err, WFDSIM_ERROR_TIMEOUT);
+    hs = open_and_wait(hc, &PRINTER, &r);
+    EQ(r.err, 0);
+    EQ(WFDCloseSession(hs), 0);
+    EQ(wfdsim_get_peer(PRINTER, &p), 0);
+    EQ(p.error + p.fail_times, 0);
+
+    /* reset_settings keeps the live handle */
+    wfdsim_reset_settings();
+    EQ(stats().clients, 1);
+    EQ(WFDCloseHandle(hc), 0);
+    EQ(stats().violations, 0);
+    rec_free(&r);
+}
+
 int main(void)
 {
     test_names_and_defaults();
@@ -934,6 +1013,7 @@ int main(void)
     test_callback_before_return();
     test_reset();
     test_handles_not_reused();
+    test_system();
     wfdsim_reset();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;

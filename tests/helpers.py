@@ -63,3 +63,16 @@ def under_wine() -> bool:
         return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
     except OSError:
         return False
+
+
+def simulated_system() -> None:
+    """Skip a test of the simulator's devices, interfaces and drops where the client's backend
+    reads the real system instead: the Wine run's wlanapi backend (the simulator DLL stands in
+    for the seven functions only; its devices and interfaces come from SetupAPI and IP Helper,
+    which tools/wine-test checks against device nodes it creates)."""
+    import pytest
+
+    from wifidirect import _native
+
+    if _native.default_backend_name() == "wlanapi":
+        pytest.skip("the wlanapi backend lists the system's devices (checked by tools/wine-test)")

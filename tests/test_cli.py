@@ -121,10 +121,19 @@ def test_demo_json(capsys: Capture) -> None:
     assert doc["closed_sessions"] == 4  # three opens and the legacy session
 
 
-def test_demo_peers_need_the_simulator() -> None:
-    with pytest.raises(SystemExit) as info:
-        main(["--backend", "wlanapi", "demo", "--peers", "3"])
-    assert info.value.code == 2
+def test_demo_peers_need_the_simulator(capsys: Capture, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Checked before any native call: the backend is never loaded.
+    monkeypatch.setattr(sys.modules["wifidirect.cli._demo"], "Client", None)  # fails if reached
+    assert main(["--backend", "wlanapi", "demo", "--peers", "3"]) == 2
+    assert "--peers adds simulated peers" in capsys.readouterr().err
+
+
+def test_demo_runs_on_the_simulator_unless_told_otherwise(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIFIDIRECT_BACKEND", "wlanapi")  # the default is never the demo's
+    doc = run_json(capsys, "demo")
+    assert doc["backend"] == "sim" and doc["summary"]["attempted"] == 5
 
 
 def test_generated_peers_are_the_same_every_time() -> None:
@@ -142,7 +151,8 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_on_a_terminal_redraws_one_line() -> None:
+def test_progress_on_a_terminal_redraws_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
     stream = FakeTerminal()
     progress = Progress(4, stream)
     assert progress.live
@@ -152,6 +162,22 @@ def test_progress_on_a_terminal_redraws_one_line() -> None:
     text = stream.getvalue()
     assert text.startswith("\r[") and text.endswith("\n") and text.count("\n") == 1
     assert "4/4 done: 3 opened, 1 failed, 0 pending" in text.rsplit("\r", 1)[-1]
+
+
+@pytest.mark.parametrize("columns", [100, 80, 60, 40, 20])
+def test_the_progress_line_fits_the_terminal(columns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A line as wide as the terminal wraps, and each redraw then leaves a stale line behind.
+    monkeypatch.setenv("COLUMNS", str(columns))
+    stream = FakeTerminal()
+    progress = Progress(1000, stream)
+    for i in range(1000):
+        progress.update(i % 3 != 0)
+    progress.finish()
+    drawn = stream.getvalue().replace("\n", "").split("\r")[1:]
+    assert drawn and all(len(line) < columns for line in drawn)
+    assert ("[" in drawn[-1]) == (columns >= 80)  # the bar goes first on narrow terminals
+    if columns >= 60:
+        assert "1000/1000 done: 666 opened, 334 failed, 0 pending" in drawn[-1]
 
 
 def test_progress_elsewhere_prints_plain_lines_by_tenths() -> None:
@@ -289,10 +315,38 @@ def test_visibility(capsys: Capture) -> None:
     ],
 )
 def test_usage_errors_exit_two(argv: list[str], capsys: Capture) -> None:
-    with pytest.raises(SystemExit) as info:
-        main(argv)
-    assert info.value.code == 2
-    assert "error:" in capsys.readouterr().err
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert "error:" in captured.err and captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "command", "needle"),
+    [
+        (["open", "not-a-mac", "--json"], "open", "invalid MAC address"),
+        (["--json", "demo", "--peers", "many"], "demo", "not a whole number"),
+        (["--json", "frobnicate"], None, "invalid choice"),
+        (["--json", "--backend", "wlanapi", "demo", "--peers", "3"], "demo", "sim backend"),
+    ],
+)
+def test_usage_errors_with_json_give_a_document(
+    argv: list[str], command: str | None, needle: str, capsys: Capture
+) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["command"] == command and doc["ok"] is False
+    assert doc["error"]["type"] == "UsageError" and needle in doc["error"]["message"]
+    assert "usage:" in captured.err  # the usage stays on stderr for people
+
+
+def test_a_bad_configuration_is_not_called_a_bug(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIFIDIRECT_BACKEND", "radio")
+    assert main(["info"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown $WIFIDIRECT_BACKEND 'radio'" in err and "bug" not in err
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="wlanapi exists on Windows")

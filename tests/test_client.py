@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 
 import pytest
@@ -33,7 +34,7 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     with wifidirect.Client() as client:
         assert client.backend == "sim"
     monkeypatch.setenv("WIFIDIRECT_BACKEND", "bogus")
-    with pytest.raises(ValueError, match="bogus"):
+    with pytest.raises(wifidirect.ConfigurationError, match=r"\$WIFIDIRECT_BACKEND 'bogus'"):
         wifidirect.Client()
     with pytest.raises(ValueError, match="'nope'"):
         wifidirect.Client("nope")
@@ -43,9 +44,31 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif("sys.platform == 'win32'", reason="Wlanapi.dll exists on Windows")
 def test_wlanapi_backend_is_unavailable_off_windows() -> None:
-    with pytest.raises(wifidirect.BackendUnavailableError, match="Windows"):
+    with pytest.raises(wifidirect.BackendUnavailableError, match="Windows") as info:
         wifidirect.Client("wlanapi")
-    assert wifidirect.default_backend_name() == "sim"
+    assert 'Client(backend="sim") or WIFIDIRECT_BACKEND=sim' in str(info.value)
+
+
+def test_the_default_is_never_a_silent_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WIFIDIRECT_BACKEND", raising=False)
+    for platform, real in (("win32", "wlanapi"), ("linux", None), ("darwin", None)):
+        monkeypatch.setattr(sys, "platform", platform)
+        if real is not None:
+            assert wifidirect.default_backend_name() == real
+            continue
+        with pytest.raises(wifidirect.BackendUnavailableError) as info:
+            wifidirect.default_backend_name()
+        message = str(info.value)
+        assert platform in message and "WIFIDIRECT_BACKEND=sim" in message
+        assert info.value.backend == "default"
+    monkeypatch.undo()
+    if sys.platform != "win32":
+        monkeypatch.delenv("WIFIDIRECT_BACKEND", raising=False)
+        with pytest.raises(wifidirect.BackendUnavailableError):
+            wifidirect.Client()  # nothing falls back to the simulator
+    monkeypatch.setenv("WIFIDIRECT_BACKEND", "sim")
+    with wifidirect.Client() as client:
+        assert client.backend == "sim"
 
 
 def test_closed_client_raises_closed_error_without_native_call() -> None:

@@ -25,6 +25,8 @@ MODULES = ("wifidirect", "wifidirect.sim", "wifidirect.testing")
 CLASSES = (
     "wifidirect.Client",
     "wifidirect.Session",
+    "wifidirect.Device",
+    "wifidirect.Interface",
     "wifidirect.MacAddress",
     "wifidirect.WFDError",
     "wifidirect.OpenSessionError",

@@ -7,6 +7,7 @@ import pickle
 import pytest
 
 import wifidirect
+from wifidirect import errors
 from wifidirect.errors import check, open_session_error
 
 
@@ -67,3 +68,34 @@ def test_exceptions_pickle() -> None:
 
 def test_closed_error_is_a_value_error() -> None:
     assert issubclass(wifidirect.ClosedError, ValueError)
+
+
+def test_common_failures_say_what_to_do() -> None:
+    for code, needle in (
+        (1244, "not paired"),
+        (1062, "not running"),
+        (1460, "out of range"),
+        (1168, "wifidirect devices"),
+        (5023, "group policy"),
+    ):
+        exc = errors.open_session_error(code, 0, "02:00:00:00:00:01")
+        assert needle in exc.hint and str(exc).endswith(f"Hint: {exc.hint}")
+    plain = wifidirect.WFDError(1726, "WFDCloseSession")
+    assert plain.hint == "" and "Hint" not in str(plain)
+
+
+def test_unknown_codes_use_the_system_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(errors, "_system_text", [lambda code: f"text for {code}"])
+    exc = wifidirect.WFDError(31, "WFDStartOpenSession")
+    assert str(exc) == "WFDStartOpenSession failed: WIN32_ERROR_31 (31) text for 31"
+    known = wifidirect.WFDError(6, "WFDCloseHandle")
+    assert "text for" not in str(known)  # known codes keep wifidirect's own name
+    monkeypatch.setattr(errors, "_system_text", [lambda code: 1 / 0])  # never fatal
+    assert str(wifidirect.WFDError(31, "x")) == "x failed: WIN32_ERROR_31 (31)"
+
+
+def test_a_hint_survives_pickling() -> None:
+    import pickle
+
+    exc = pickle.loads(pickle.dumps(errors.open_session_error(1244, 2, "02:00:00:00:00:01")))
+    assert "not paired" in exc.hint

@@ -257,6 +257,7 @@ def _every_exception() -> list[BaseException]:
         wifidirect.WFDError(1722, "WFDCloseSession", "detail"),
         wifidirect.ClosedError("the client is closed"),
         wifidirect.BackendUnavailableError("wlanapi", "Wlanapi.dll exists only on Windows"),
+        wifidirect.ConfigurationError("unknown backend 'x'"),
         errors.open_session_error(1062, 5, "02:00:00:00:00:01"),
         errors.open_session_error(5023, 6, "02:00:00:00:00:02"),
         errors.open_session_error(1460, 9, "02:00:00:00:00:03"),

@@ -139,7 +139,11 @@ def test_fluent_settings(pytester: pytest.Pytester) -> None:
 
         def test_settings(wfd_sim):
             assert wfd_sim.service(running=False) is wfd_sim
+            with pytest.raises(wifidirect.ServiceNotActiveError):
+                wifidirect.Client()  # WFDOpenHandle: the service is stopped
+            wfd_sim.service(running=True)
             with wifidirect.Client() as client:
+                wfd_sim.service(running=False)
                 with pytest.raises(wifidirect.ServiceNotActiveError):
                     client.open_session_sync(TV)
                 wfd_sim.service(running=True).policy(disabled=True)
@@ -190,6 +194,137 @@ def test_a_contract_violation_fails_the_test(pytester: pytest.Pytester) -> None:
 def test_without_the_fixture_no_verdict_is_given(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(MAKES_A_VIOLATION.replace("(wfd_sim)", "()"))
     run(pytester).assert_outcomes(passed=1)
+
+
+def test_scripted_drops_retries_and_slow_calls(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import time
+        import pytest
+        import wifidirect
+
+        TV = "02:00:5e:10:00:01"
+
+        def connect_with_retries(client, address, attempts):
+            for attempt in range(1, attempts + 1):
+                try:
+                    return client.open_session_sync(address), attempt
+                except wifidirect.OpenSessionError:
+                    if attempt == attempts:
+                        raise
+
+        def test_a_peer_that_fails_twice_then_succeeds(wfd_sim):
+            wfd_sim.peer(TV).fails("ERROR_TIMEOUT", reason=9, times=2)
+            with wifidirect.Client() as client:
+                session, attempt = connect_with_retries(client, TV, 3)
+                assert attempt == 3
+                session.close()
+                wfd_sim.peer(TV).fails(1460, times=1)
+                with pytest.raises(wifidirect.OpenSessionError):
+                    client.open_session_sync(TV)
+                client.open_session_sync(TV).close()  # the one failure was used up
+
+        def test_a_drop_ends_the_session(wfd_sim):
+            async def main():
+                async with wifidirect.Client() as client:
+                    async with await client.open_session(TV, timeout=5) as session:
+                        wfd_sim.peer(TV).drop()
+                        await asyncio.wait_for(session.wait_disconnected(), 5)
+                        assert not session.connected
+            asyncio.run(main())
+
+        def test_a_slow_service(wfd_sim):
+            wfd_sim.slow("WFDCloseSession", 0.05)
+            with wifidirect.Client() as client:
+                session = client.open_session_sync(TV)
+                started = time.monotonic()
+                session.close()
+                assert time.monotonic() - started >= 0.05
+
+        def test_bad_times(wfd_sim):
+            for times in (0, -1, 1.5, True):
+                with pytest.raises(ValueError, match="times"):
+                    wfd_sim.peer(TV).fails(1460, times=times)
+        """
+    )
+    run(pytester).assert_outcomes(passed=4)
+
+
+def test_a_leaked_client_or_session_fails_the_test_and_is_closed(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import wifidirect
+        from wifidirect import sim
+
+        TV = "02:00:5e:10:00:01"
+        HELD = []
+
+        def test_leaks_a_client(wfd_sim):
+            client = wifidirect.Client()
+            HELD.append(client.open_session_sync(TV))
+            HELD.append(client)
+
+        def test_leaks_a_session_of_a_kept_client(wfd_sim):
+            client = wifidirect.Client()
+            wfd_sim.keep(client)
+            HELD.append(client)
+            HELD.append(client.open_session_sync(TV))
+
+        def test_the_leaks_were_closed(wfd_sim):
+            assert HELD[0].closed and HELD[1].closed  # the leaked client and its session
+            assert HELD[3].closed and not HELD[2].closed  # the session; the kept client lives
+            HELD[2].close()
+        """
+    )
+    result = run(pytester)
+    result.assert_outcomes(passed=3, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*this test left 1 wifidirect object(s) open: a wifidirect.Client (backend 'sim') "
+            "with 1 open session(s): 02:00:5e:10:00:01. Close them*",
+            "*this test left 1 wifidirect object(s) open: a wifidirect.Session to "
+            "02:00:5e:10:00:01*",
+        ]
+    )
+
+
+def test_a_process_wide_client_keeps_working_across_tests(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+        import wifidirect
+
+        pytest_plugins = ["wifidirect.testing"]
+
+        @pytest.fixture(scope="session")
+        def app_client():
+            with wifidirect.Client() as client:
+                yield client
+        """
+    )
+    pytester.makepyfile(
+        """
+        TV = "02:00:5e:10:00:01"
+
+        def test_first(wfd_sim, app_client):
+            with app_client.open_session_sync(TV):
+                pass
+
+        def test_second(wfd_sim, app_client):
+            wfd_sim.peer(TV).latency(0.01)  # settings are per test; the handle is not
+            with app_client.open_session_sync(TV):
+                pass
+            assert wfd_sim.stats.violations == 0
+
+        def test_third_made_first_in_a_test(wfd_sim, app_client):
+            with app_client.open_session_sync(TV):
+                pass
+        """
+    )
+    run(pytester, "-p", "no:randomly").assert_outcomes(passed=3)
 
 
 # --- loading: what "only when asked" means -------------------------------------------------

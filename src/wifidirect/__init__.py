@@ -1,15 +1,17 @@
-"""wifidirect: open and close Wi-Fi Direct sessions from Python.
+"""wifidirect: Wi-Fi Direct sessions from Python.
 
-A binding of the Wi-Fi Direct functions of Windows' ``wlanapi.h``, with an asyncio and a
-blocking API, and a bundled C simulator of the same API that is the default wherever
-Wlanapi.dll does not exist::
+A binding of the Wi-Fi Direct functions of Windows' ``wlanapi.h`` (the paired devices, opening
+and closing sessions, their network interfaces and disconnects), with an asyncio and a blocking
+API, and a bundled C simulator of the same API, chosen explicitly (``backend="sim"``)::
 
     import asyncio, wifidirect
 
     async def main():
         async with wifidirect.Client() as client:
-            async with await client.open_session("02:00:5e:10:00:01", timeout=5) as session:
-                print(session.interface_guid)
+            tv = client.devices()[0]
+            async with await client.open_session(tv, timeout=5) as session:
+                print(session.interface)
+                await session.wait_disconnected()
 
     asyncio.run(main())
 """
@@ -19,9 +21,11 @@ from ._native import default_backend_name
 from ._version import __version__
 from .address import AddressLike, MacAddress
 from .client import Client
+from .devices import Device
 from .errors import (
     BackendUnavailableError,
     ClosedError,
+    ConfigurationError,
     InvalidHandleError,
     InvalidParameterError,
     InvalidStateError,
@@ -32,6 +36,7 @@ from .errors import (
     WFDError,
     error_name,
 )
+from .interfaces import Interface
 from .session import Session
 
 __all__ = [
@@ -39,6 +44,9 @@ __all__ = [
     "BackendUnavailableError",
     "Client",
     "ClosedError",
+    "ConfigurationError",
+    "Device",
+    "Interface",
     "InvalidHandleError",
     "InvalidParameterError",
     "InvalidStateError",

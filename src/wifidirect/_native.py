@@ -15,20 +15,25 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from logging import DEBUG
 from types import ModuleType
 from typing import Any
 
 from ._version import __version__
-from .errors import BackendUnavailableError
+from .errors import BackendUnavailableError, ConfigurationError, register_system_text
 
 __all__ = [
     "BACKENDS",
     "BACKEND_ENV",
+    "REAL_BACKENDS",
     "Backend",
+    "RawDevice",
+    "RawInterface",
     "default_backend_is_simulator",
     "default_backend_name",
     "get_backend",
+    "is_simulator",
     "loaded_backends",
     "set_completion_hook",
     "simulator_lib",
@@ -197,6 +202,109 @@ class Backend:
         """The interface GUID of a successful open, as its 16 bytes in memory."""
         return bytes(self._ffi.buffer(op.guid))
 
+    # -- the system around the API (include/backend.h) --------------------------------------
+
+    def list_devices(self) -> tuple[int, list[RawDevice]]:
+        """The paired devices (``wfdx_list_devices``), growing the buffer until all fit."""
+        ffi, lib = self._ffi, self._lib
+        capacity = 16
+        count = ffi.new("uint32_t *")
+        while True:
+            out = ffi.new("wfdx_device[]", capacity)
+            rc: int = lib.wfdx_list_devices(out, capacity, count)
+            if rc != 0 or count[0] <= capacity:
+                break
+            capacity = count[0] + 8  # more appeared: room for them and a few more
+        devices = [
+            RawDevice(
+                bytes(ffi.buffer(d.address)),
+                bytes(ffi.buffer(d.interface_address)),
+                bool(d.connected),
+                bool(d.visible),
+                bool(d.legacy),
+                ffi.string(d.name).decode("utf-8", "replace"),
+                ffi.string(d.id).decode("utf-8", "replace"),
+            )
+            for d in out[0 : min(count[0], capacity)]
+        ]
+        log.debug("listing devices -> %d, %d device(s)", rc, len(devices))
+        return rc, devices
+
+    def get_interface(self, guid: bytes) -> tuple[int, RawInterface | None]:
+        """The network interface with that GUID (its 16 bytes in memory order)."""
+        ffi = self._ffi
+        out = ffi.new("wfdx_iface *")
+        rc: int = self._lib.wfdx_get_interface(guid, out)
+        if rc != 0:
+            return rc, None
+
+        def ips(array: Any, count: int) -> list[tuple[int, bytes, int]]:
+            return [
+                (ip.family, bytes(ffi.buffer(ip.bytes))[: 4 if ip.family == 4 else 16], ip.scope_id)
+                for ip in array[0:count]
+            ]
+
+        return rc, RawInterface(
+            ffi.string(out.name).decode("utf-8", "replace"),
+            out.index,
+            bool(out.up),
+            ips(out.addresses, min(out.address_count, 16)),
+            ips(out.neighbors, min(out.neighbor_count, 8)),
+        )
+
+    def wait_link_change(self, seen: int, timeout: float) -> int:
+        """Block up to ``timeout`` seconds for a link change after the count ``seen``; returns
+        the new count (``seen`` itself when nothing changed)."""
+        cell = self._ffi.new("uint64_t *", seen)
+        self._lib.wfdx_wait_link_change(cell, max(0, int(timeout * 1000)))
+        return int(cell[0])
+
+    def link_poke(self) -> None:
+        """Wake every :meth:`wait_link_change` now."""
+        self._lib.wfdx_link_poke()
+
+    def format_message(self, code: int) -> str:
+        """The system's message for a Win32 code, ``""`` where it has none."""
+        out = self._ffi.new("char[]", 512)
+        n = self._lib.wfdx_format_message(code & 0xFFFFFFFF, out, 512)
+        return self._ffi.string(out, n).decode("utf-8", "replace") if n else ""
+
+    def service_running(self) -> bool | None:
+        """Whether the Wi-Fi Direct service runs (``None``: cannot be told)."""
+        state: int = self._lib.wfdx_service_running()
+        return None if state < 0 else bool(state)
+
+    def module_path(self) -> str:
+        """The file the WFD functions come from, ``""`` where they are compiled in."""
+        out = self._ffi.new("char[]", 1024)
+        n = self._lib.wfdx_module_path(out, 1024)
+        return self._ffi.string(out, n).decode("utf-8", "replace") if n else ""
+
+
+@dataclass(frozen=True, slots=True)
+class RawDevice:
+    """One paired device as the backend reports it (``wfdx_device``)."""
+
+    address: bytes
+    interface_address: bytes
+    connected: bool
+    visible: bool
+    legacy: bool
+    name: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawInterface:
+    """A network interface as the backend reports it (``wfdx_iface``); addresses are
+    ``(family, packed bytes, scope id)``."""
+
+    name: str
+    index: int
+    up: bool
+    addresses: list[tuple[int, bytes, int]]
+    neighbors: list[tuple[int, bytes, int]]
+
 
 def _install_hook(module: Any) -> None:
     """Register the module's ``wfdx_completed``: hand its arguments on, nothing else."""
@@ -224,11 +332,15 @@ def _load(name: str) -> Backend:
         try:
             module: ModuleType = importlib.import_module(BACKENDS[name])
         except ImportError as exc:
-            why = (
-                "Wlanapi.dll exists only on Windows 8 and later"
-                if name == "wlanapi" and sys.platform != "win32"
-                else f"cannot import {BACKENDS[name]}: {exc}"
-            )
+            if name == "wlanapi" and sys.platform != "win32":
+                why = "Wlanapi.dll exists only on Windows 8 and later"
+            elif name == "wlanapi" and "DLL load failed" in str(exc):
+                why = (
+                    f"{exc} (Wlanapi.dll comes with the WLAN AutoConfig service: on Windows "
+                    "Server, install the Wireless LAN Service feature)"
+                )
+            else:
+                why = f"cannot import {BACKENDS[name]}: {exc}"
             raise BackendUnavailableError(name, why) from exc
         built = module.ffi.string(module.lib.wifidirect_module_version()).decode()
         if built != __version__:
@@ -238,25 +350,32 @@ def _load(name: str) -> Backend:
             )
         _install_hook(module)
         backend = _backends[name] = Backend(name, module)
+        register_system_text(backend.format_message)
         return backend
+
+
+#: The real backend of each platform (``sys.platform``): the one ``Client()`` uses there.
+REAL_BACKENDS = {"win32": "wlanapi"}
 
 
 def default_backend_name() -> str:
     """The backend ``Client(backend=None)`` uses.
 
-    ``$WIFIDIRECT_BACKEND`` when set; otherwise ``"wlanapi"`` on Windows when Wlanapi.dll
-    loads, else ``"sim"``.
+    ``$WIFIDIRECT_BACKEND`` when set; otherwise the platform's real backend (``"wlanapi"`` on
+    Windows). Never the simulator unless chosen: where the platform has no real backend this
+    raises :class:`BackendUnavailableError`, which says how to choose the simulator.
     """
     chosen = os.environ.get(BACKEND_ENV, "").strip()
     if chosen:
         return validate_name(chosen, source=f"${BACKEND_ENV}")
-    if sys.platform == "win32":
-        try:
-            _load("wlanapi")
-        except ImportError:
-            return "sim"
-        return "wlanapi"
-    return "sim"
+    real = REAL_BACKENDS.get(sys.platform)
+    if real is None:
+        raise BackendUnavailableError(
+            "default",
+            f"wifidirect has no real Wi-Fi Direct backend for this platform ({sys.platform}); "
+            "Windows 8 and later have one (wlanapi)",
+        )
+    return real
 
 
 def validate_name(name: object, source: str = "backend") -> str:
@@ -264,7 +383,9 @@ def validate_name(name: object, source: str = "backend") -> str:
     if not isinstance(name, str):
         raise TypeError(f"{source} must be a str or None, not {type(name).__name__}: {name!r}")
     if name not in BACKENDS:
-        raise ValueError(f"unknown {source} {name!r}: expected one of {', '.join(BACKENDS)}")
+        raise ConfigurationError(
+            f"unknown {source} {name!r}: expected one of {', '.join(BACKENDS)}"
+        )
     return name
 
 
@@ -279,14 +400,20 @@ def get_backend(name: str | None) -> Backend:
     return _load(default_backend_name() if name is None else validate_name(name))
 
 
+def is_simulator(name: str) -> bool:
+    """Whether the backend ``name`` runs on a simulator: ``sim``, or ``wlanapi`` bound to the
+    simulator built as a stand-in ``wlanapi.dll`` (the Wine test run)."""
+    return name == "sim" or (name == "wlanapi" and _simulator_dll() is not None)
+
+
 def default_backend_is_simulator() -> bool:
     """Whether ``Client()`` runs on a simulator: the ``sim`` backend, or ``wlanapi`` bound to the
     simulator built as a stand-in ``wlanapi.dll`` (the Wine test run)."""
     try:
         default = default_backend_name()
-    except ValueError:
+    except (ValueError, ImportError):
         return False
-    return default == "sim" or (default == "wlanapi" and _simulator_dll() is not None)
+    return is_simulator(default)
 
 
 def simulator_lib() -> tuple[Any, Any]:
@@ -295,7 +422,7 @@ def simulator_lib() -> tuple[Any, Any]:
     stand-in ``wlanapi.dll`` (as in the Wine test run), else the ``_wfdsim`` module."""
     try:
         default = default_backend_name()
-    except ValueError:  # a bad $WIFIDIRECT_BACKEND is Client()'s to report, not the simulator's
+    except (ValueError, ImportError):  # Client()'s to report, not the simulator's
         default = "sim"
     if default == "wlanapi":
         dll = _simulator_dll()

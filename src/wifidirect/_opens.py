@@ -48,7 +48,7 @@ from collections.abc import Callable
 from logging import DEBUG
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import _loops, _native, _workers
+from . import _links, _loops, _native, _workers
 from .errors import (
     WFDX_BUSY,
     WFDX_CLOSED,
@@ -337,6 +337,8 @@ class Open:
             # own start (a queued start's refusal comes through the hook).
             if c.start_rc and (c.start_rc == WFDX_CLOSED or not self.queued):
                 _table.pop(self.token, None)
+        if _links._watched:  # someone waits for this session's disconnect: it is closed now
+            _links.poke(self)
         if rc and rc not in (WFDX_DONE, WFDX_CLOSED):
             if not quiet:
                 check(rc, "WFDCloseSession")

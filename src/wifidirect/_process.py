@@ -21,12 +21,12 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
-from . import _loops, _native, _opens, _workers
+from . import _links, _loops, _native, _opens, _workers
 
 if TYPE_CHECKING:
     from ._clients import ClientState
 
-__all__ = ["EXIT_WAIT", "track", "untrack"]
+__all__ = ["EXIT_WAIT", "live_clients", "track", "untrack"]
 
 log = logging.getLogger("wifidirect")
 
@@ -56,6 +56,12 @@ def untrack(client: ClientState) -> None:
         _live.pop(id(client), None)
 
 
+def live_clients() -> list[ClientState]:
+    """The clients not closed yet, oldest first."""
+    with _lock:
+        return list(_live.values())
+
+
 def _at_exit() -> None:
     with _lock:
         clients = list(_live.values())
@@ -80,3 +86,4 @@ def _after_fork_in_child() -> None:
     _opens._table.clear()
     _workers.after_fork()
     _loops.after_fork()
+    _links.after_fork()

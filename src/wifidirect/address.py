@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-__all__ = ["AddressLike", "MacAddress"]
+if TYPE_CHECKING:
+    from .devices import Device
+
+__all__ = ["AddressLike", "MacAddress", "register_holder"]
 
 _SEPARATED = re.compile(r"[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}")
 _BARE = re.compile(r"[0-9A-Fa-f]{12}")
@@ -16,7 +19,8 @@ class MacAddress:
     """A Wi-Fi Direct device address (six bytes).
 
     Accepts ``"aa:bb:cc:dd:ee:ff"``, ``"AA-BB-CC-DD-EE-FF"``, ``"aabbccddeeff"`` (any case),
-    six bytes (``bytes``, ``bytearray`` or ``memoryview``), or another ``MacAddress``.
+    six bytes (``bytes``, ``bytearray`` or ``memoryview``), another ``MacAddress``, or a
+    :class:`~wifidirect.Device` (its device address).
     Anything else raises ``ValueError`` (a malformed value) or ``TypeError`` (a wrong type),
     naming the value. ``str()`` gives the lower-case colon form; instances are hashable and
     compare equal by value.
@@ -30,6 +34,9 @@ class MacAddress:
             return value
         if isinstance(value, str) and cls is MacAddress:
             return _from_text(value)  # immutable: one shared instance per spelling
+        if isinstance(value, _HOLDERS):  # a Device: its device address
+            address: MacAddress = value.address  # type: ignore[union-attr]
+            return address
         self = object.__new__(cls)
         object.__setattr__(self, "_packed", _parse(value))
         return self
@@ -63,8 +70,19 @@ class MacAddress:
         return (MacAddress, (self._packed,))
 
 
+#: Types whose instances stand for their ``address`` attribute (``Device``, registered by
+#: wifidirect.devices: a Device exists only once that module is imported).
+_HOLDERS: tuple[type, ...] = ()
+
+
+def register_holder(cls: type) -> None:
+    """Let instances of ``cls`` (with a ``MacAddress`` attribute ``address``) pass for it."""
+    global _HOLDERS
+    _HOLDERS = (*_HOLDERS, cls)
+
+
 #: What every public function accepts as a device address.
-AddressLike: TypeAlias = MacAddress | str | bytes | bytearray | memoryview
+AddressLike: TypeAlias = "MacAddress | Device | str | bytes | bytearray | memoryview"
 
 
 def _parse(value: object) -> bytes:
@@ -76,7 +94,8 @@ def _parse(value: object) -> bytes:
             raise ValueError(f"invalid MAC address {value!r}: expected 6 bytes, got {len(packed)}")
         return packed
     raise TypeError(
-        f"MAC address must be a str, 6 bytes or MacAddress, not {type(value).__name__}: {value!r}"
+        "MAC address must be a str, 6 bytes, a MacAddress or a Device, not "
+        f"{type(value).__name__}: {value!r}"
     )
 
 

@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-import threading
 import warnings
 import weakref
 from types import TracebackType
-from typing import cast
 
 from . import _loops, _native, _opens, _workers
 from ._clients import ClientState
+from ._timeouts import check_timeout as _check_timeout
 from .address import AddressLike, MacAddress
+from .devices import Device
 from .errors import ClosedError, check
 from .session import Session
 
 __all__ = ["Client"]
-
-
-def _check_timeout(timeout: object) -> float | None:
-    """``None`` (wait forever) or a finite number of seconds >= 0; ``inf`` means forever."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
-        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
-    try:
-        value = float(timeout)
-    except OverflowError:  # an int beyond float range: positive ones mean "no limit"
-        value = math.inf if cast(int, timeout) > 0 else -math.inf
-    if math.isnan(value) or value < 0:
-        raise ValueError(f"timeout must be >= 0 seconds or None, not {timeout!r}")
-    if value >= threading.TIMEOUT_MAX:
-        return None
-    return value
 
 
 def _mac(address: AddressLike) -> MacAddress:
@@ -91,6 +72,32 @@ class Client:
     def sessions(self) -> tuple[Session, ...]:
         """The client's open sessions."""
         return tuple(self._state.sessions())
+
+    # -- devices ----------------------------------------------------------------------------
+
+    def devices(self) -> tuple[Device, ...]:
+        """The paired Wi-Fi Direct devices, as the system lists them now.
+
+        Every paired device counts, also one that is off or out of range (its
+        :attr:`Device.visible` is then ``False``): a paired device stays a device node until
+        it is unpaired in the system's settings. A quick local query (SetupAPI on Windows,
+        no radio traffic); from an event loop, ``await`` :meth:`adevices` to keep even that
+        off the loop.
+
+        Raises:
+            wifidirect.ClosedError: the client is closed.
+            wifidirect.WFDError: the system could not list them.
+        """
+        rc, raw = self._live().backend.list_devices()
+        if rc:
+            check(rc, "listing the paired Wi-Fi Direct devices")
+        return tuple(Device._from_raw(d) for d in raw)
+
+    async def adevices(self) -> tuple[Device, ...]:
+        """:meth:`devices` on a worker thread: the event loop goes on meanwhile."""
+        self._live()
+        devices: tuple[Device, ...] = await _workers.call(_loops.running_loop(), self.devices)
+        return devices
 
     # -- opens ------------------------------------------------------------------------------
 

@@ -9,12 +9,15 @@ catches a synchronous refusal and a failed completion alike).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 __all__ = [
     "ERROR_NAMES",
+    "HINTS",
     "BackendUnavailableError",
     "ClosedError",
+    "ConfigurationError",
     "InvalidHandleError",
     "InvalidParameterError",
     "InvalidStateError",
@@ -26,6 +29,8 @@ __all__ = [
     "check",
     "error_name",
     "open_session_error",
+    "register_system_text",
+    "system_text",
 ]
 
 #: Win32 / RPC codes that this API documents or the simulator uses, by value (winerror.h).
@@ -50,6 +55,44 @@ ERROR_NAMES: dict[int, str] = {
 }
 
 
+#: What to do about the common failures, by code: shown in the message and as ``WFDError.hint``.
+HINTS: dict[int, str] = {
+    1062: "the WLAN AutoConfig service (Wlansvc) is not running, or the Wi-Fi adapter is off: "
+    "turn Wi-Fi on or start the service; `wifidirect doctor` checks",
+    1168: "no paired device has that address: compare it with `wifidirect devices` (a "
+    "device's Wi-Fi Direct address is usually not the MAC printed on its label)",
+    1220: "too many client handles are open in this process: close the clients you no longer need",
+    1244: "the device is not paired: pair it in the system's settings first (Windows: "
+    "Settings > Devices > Add a device); `wifidirect devices` lists the paired ones",
+    1460: "the device did not answer: it may be off, asleep or out of range; wake it or "
+    "bring it closer and try again",
+    5023: 'Wi-Fi Direct is disabled by group policy ("Don\'t allow Wi-Fi Direct groups" in '
+    "the wireless network policy): ask your administrator",
+}
+
+#: Where the system's own text for a code comes from (the wlanapi backend registers
+#: FormatMessage when it loads): used for codes that ERROR_NAMES does not know.
+_system_text: list[Callable[[int], str]] = []
+
+
+def register_system_text(provider: Callable[[int], str]) -> None:
+    """Add a source of the system's message text for Win32 codes."""
+    if provider not in _system_text:
+        _system_text.append(provider)
+
+
+def system_text(code: int) -> str:
+    """The system's message for a Win32 code, ``""`` where none is known."""
+    for provider in _system_text:
+        try:
+            text = provider(code)
+        except Exception:  # only an error message is at stake
+            continue
+        if text:
+            return text
+    return ""
+
+
 def error_name(code: int) -> str:
     """The symbolic name of a Win32 code, e.g. ``error_name(6) == "ERROR_INVALID_HANDLE"``.
 
@@ -61,9 +104,14 @@ def error_name(code: int) -> str:
 class WFDError(OSError):
     """A Wi-Fi Direct call failed with a Win32 error code.
 
+    The message names the code and, for a code wifidirect does not know, the system's own
+    text for it; for the common causes (not paired, service stopped, out of range, ...) it
+    ends with what to do about it.
+
     Attributes:
         winerror: the Win32 error code (an ``int``).
         function: the name of the native function that failed, e.g. ``"WFDOpenHandle"``.
+        hint: what to do about it, ``""`` when there is no advice for this code.
     """
 
     #: The Win32 code a subclass stands for (``None`` on the base class).
@@ -71,14 +119,23 @@ class WFDError(OSError):
 
     winerror: int
     function: str
+    hint: str
 
     def __init__(self, winerror: int, function: str, detail: str = "") -> None:
         message = f"{function} failed: {error_name(winerror)} ({winerror})"
+        if winerror not in ERROR_NAMES:
+            text = system_text(winerror)
+            if text:
+                message = f"{message} {text}"
         if detail:
             message = f"{message}: {detail}"
+        hint = HINTS.get(winerror, "")
+        if hint:
+            message = f"{message}. Hint: {hint}"
         super().__init__(message)
         self.winerror = winerror
         self.function = function
+        self.hint = hint
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), self.winerror, self.function, str(self)))
@@ -89,6 +146,7 @@ def _rebuild(cls: type[WFDError], winerror: int, function: str, message: str) ->
     OSError.__init__(error, message)
     error.winerror = winerror
     error.function = function
+    error.hint = HINTS.get(winerror, "")
     return error
 
 
@@ -163,11 +221,19 @@ class ClosedError(ValueError):
     """
 
 
+class ConfigurationError(ValueError):
+    """A configuration value is wrong, e.g. an unknown backend name in ``Client(backend=...)``
+    or in ``$WIFIDIRECT_BACKEND``. A ``ValueError``; the message names the value, where it came
+    from and what is accepted."""
+
+
 class BackendUnavailableError(ImportError):
-    """The requested backend cannot be loaded on this machine (e.g. ``"wlanapi"`` off Windows).
+    """The requested backend cannot be loaded on this machine (e.g. ``"wlanapi"`` off
+    Windows), or the platform has no real backend for ``Client()``'s default. The message
+    says what is missing and how to choose the simulator instead.
 
     Attributes:
-        backend: the backend's name.
+        backend: the backend's name (``"default"``: the platform has no real backend).
         why: what is missing.
     """
 
@@ -175,7 +241,10 @@ class BackendUnavailableError(ImportError):
     why: str
 
     def __init__(self, backend: str, why: str) -> None:
-        super().__init__(f"wifidirect backend {backend!r} is unavailable: {why}")
+        super().__init__(
+            f"wifidirect backend {backend!r} is unavailable: {why}. To run on the bundled "
+            'simulator instead, choose it: Client(backend="sim") or WIFIDIRECT_BACKEND=sim'
+        )
         self.backend = backend
         self.why = why
 

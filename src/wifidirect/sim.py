@@ -41,6 +41,7 @@ __all__ = [
     "Stats",
     "add_peer",
     "default_peers",
+    "drop",
     "fail_allocations",
     "get_handle_limit",
     "inject_error",
@@ -93,6 +94,8 @@ class Peer:
     latency: float
     error: int
     reason: int
+    #: opens left that fail with ``error`` before the peer succeeds (0: every open fails)
+    fail_times: int
     node_visible: bool
     visibility_updates: int
 
@@ -125,11 +128,30 @@ def _code(value: object, name: str) -> int:
     return value
 
 
-def reset() -> None:
+def reset(*, keep_handles: bool = False) -> None:
     """Back to the defaults: default peers, service running, policy enabled, handle limit 64,
     no injected faults or call delays, counters zero. Pending opens are cancelled (their
-    callbacks still come) and every live handle becomes invalid. Close your clients first."""
-    _api()[1].wfdsim_reset()
+    callbacks still come) and every live handle becomes invalid. Close your clients first.
+
+    ``keep_handles=True`` restores the settings and zeroes the counters but leaves live
+    clients, sessions and pending opens alone, for a client that lives across tests."""
+    lib = _api()[1]
+    if _flag(keep_handles, "keep_handles"):
+        lib.wfdsim_reset_settings()
+    else:
+        lib.wfdsim_reset()
+
+
+def drop(address: AddressLike, reason: int = 0) -> None:
+    """The peer leaves (walks out of range, turns off): the links of its open sessions go down
+    (``Session.connected`` becomes ``False``, ``wait_disconnected()`` returns, the device reads
+    not connected). The sessions' handles stay valid: close them as usual. ``KeyError`` if no
+    peer has that address; ``reason`` is recorded as the disconnect's reason code."""
+    mac = MacAddress(address)
+    rc = _api()[1].wfdsim_drop(mac.packed, _code(reason, "reason"))
+    if rc == 1168:  # ERROR_NOT_FOUND
+        raise KeyError(f"no simulated peer {mac}")
+    check(rc, "wfdsim_drop")
 
 
 def add_peer(
@@ -142,6 +164,7 @@ def add_peer(
     latency: float = 0.0,
     error: int = 0,
     reason: int = 0,
+    fail_times: int = 0,
 ) -> Peer:
     """Add a peer, or reconfigure the one with this address. Returns the peer.
 
@@ -155,7 +178,9 @@ def add_peer(
         latency: seconds from the start of an open to its completion (also the duration of a
             legacy open).
         error: the Win32 code an open completes with (0 = success) ...
-        reason: ... and its reason code.
+        reason: ... and its reason code ...
+        fail_times: ... for this many opens (legacy ones included), after which opens
+            succeed; 0: every open fails with ``error``.
     """
     mac = MacAddress(address)
     if not isinstance(name, str):
@@ -175,6 +200,7 @@ def add_peer(
     peer.latency = float(latency)
     peer.error = _code(error, "error")
     peer.reason = _code(reason, "reason")
+    peer.fail_times = _code(fail_times, "fail_times")
     check(lib.wfdsim_add_peer(peer), "wfdsim_add_peer")
     return _peer(mac)
 
@@ -196,6 +222,7 @@ def _convert(ffi: Any, raw: Any) -> Peer:
         latency=float(raw.latency),
         error=int(raw.error),
         reason=int(raw.reason),
+        fail_times=int(raw.fail_times),
         node_visible=bool(raw.node_visible),
         visibility_updates=int(raw.visibility_updates),
     )

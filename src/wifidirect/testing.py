@@ -34,10 +34,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from . import _native, _workers, sim
+from . import _native, _opens, _process, _workers, sim
+from ._clients import ClientState
 from ._native import BACKEND_ENV
+from ._opens import Open
 from .address import AddressLike, MacAddress
+from .client import Client
 from .errors import ERROR_NAMES
+from .session import Session
 
 __all__ = ["DEFAULT_PEERS", "PeerScript", "SimController", "wfd_sim"]
 
@@ -92,6 +96,7 @@ class PeerScript:
         latency: float | None = None,
         error: int | None = None,
         reason: int | None = None,
+        fail_times: int | None = None,
     ) -> PeerScript:
         now = sim.peer(self.address)
         sim.add_peer(
@@ -103,6 +108,7 @@ class PeerScript:
             latency=now.latency if latency is None else latency,
             error=now.error if error is None else error,
             reason=now.reason if reason is None else reason,
+            fail_times=now.fail_times if fail_times is None else fail_times,
         )
         return self
 
@@ -121,15 +127,26 @@ class PeerScript:
 
     def succeeds(self) -> PeerScript:
         """Opens complete successfully (the default for a new peer)."""
-        return self._update(error=0, reason=0)
+        return self._update(error=0, reason=0, fail_times=0)
 
-    def fails(self, error: int | str, reason: int = 0) -> PeerScript:
+    def fails(self, error: int | str, reason: int = 0, times: int | None = None) -> PeerScript:
         """Opens complete with this Win32 code (``1460`` or ``"ERROR_TIMEOUT"``) and reason
-        code; legacy opens return it."""
+        code; legacy opens return it. ``times=N``: only the next N opens fail, then they
+        succeed (a retry loop's test); ``None``: every open fails."""
         code = _error_code(error)
         if code == 0:
             raise ValueError("fails() needs a non-zero error code; use succeeds()")
-        return self._update(error=code, reason=reason)
+        if times is not None and (
+            isinstance(times, bool) or not isinstance(times, int) or times < 1
+        ):
+            raise ValueError(f"times must be a whole number >= 1 or None, not {times!r}")
+        return self._update(error=code, reason=reason, fail_times=times or 0)
+
+    def drop(self, reason: int = 0) -> PeerScript:
+        """The peer leaves now: its sessions' links go down (``Session.connected`` turns
+        ``False``, ``wait_disconnected()`` returns); see ``sim.drop``."""
+        sim.drop(self.address, reason)
+        return self
 
     def legacy(self, enabled: bool = True) -> PeerScript:
         """A legacy WPS device with a stored profile, for ``open_legacy_session``."""
@@ -229,6 +246,18 @@ class SimController:
         sim.set_call_delay(function, seconds)
         return self
 
+    def drop(self, address: AddressLike, reason: int = 0) -> SimController:
+        """The peer with this address leaves: its sessions' links go down (``sim.drop``)."""
+        sim.drop(address, reason)
+        return self
+
+    def keep(self, obj: Client | Session) -> SimController:
+        """Let this client or session outlive the test: it is not reported as a leak, and
+        later tests keep it working (their reset leaves live handles valid). For a
+        process-wide client that the application makes once; closing it stays yours."""
+        _kept.add(obj._state if isinstance(obj, Client) else obj._op)
+        return self
+
     @property
     def default_peers(self) -> tuple[sim.Peer, ...]:
         """The peers a reset restores (``sim.default_peers()``)."""
@@ -281,18 +310,83 @@ def _violation_report(stats: sim.Stats) -> str:
     )
 
 
+#: The client states and opens that may outlive a test (SimController.keep).
+_kept: set[ClientState | Open] = set()
+
+
+def _open_sessions(state: ClientState) -> list[Open]:
+    with _opens._lock:
+        return [op for op in state.ops.values() if op.is_open]
+
+
+def _snapshot() -> set[ClientState | Open]:
+    """Every live client state and open session now (held: no id is reused meanwhile)."""
+    found: set[ClientState | Open] = set()
+    for state in _process.live_clients():
+        found.add(state)
+        found.update(_open_sessions(state))
+    return found
+
+
+def _leaks(before: set[ClientState | Open]) -> tuple[list[ClientState], list[Open]]:
+    """Clients made and sessions opened since ``before``, still open and not kept (sessions of
+    a leaked client count with it)."""
+    clients, sessions = [], []
+    for state in _process.live_clients():
+        fresh = state not in before and state not in _kept
+        if fresh:
+            clients.append(state)
+            continue
+        sessions += [op for op in _open_sessions(state) if op not in before and op not in _kept]
+    return clients, sessions
+
+
+def _leak_report(clients: list[ClientState], sessions: list[Open]) -> str:
+    parts = []
+    for state in clients:
+        ops = _open_sessions(state)
+        to = f": {', '.join(str(op.address) for op in ops)}" if ops else ""
+        parts.append(
+            f"a wifidirect.Client (backend {state.backend.name!r}) with {len(ops)} open "
+            f"session(s){to}"
+        )
+    parts += [f"a wifidirect.Session to {op.address}" for op in sessions]
+    return (
+        f"this test left {len(parts)} wifidirect object(s) open: {'; '.join(parts)}. Close "
+        "them (`with` / `async with`, or close()); they are closed now. A client meant to "
+        "live across tests: wfd_sim.keep(client)"
+    )
+
+
+def _close_leaks(clients: list[ClientState], sessions: list[Open]) -> None:
+    for op in sessions:
+        op.finish()
+    for state in clients:
+        state.close(wait=5.0)
+
+
 @pytest.fixture
 def wfd_sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimController]:
     """The bundled simulator, selected and reset for this test; fails the test at teardown if
-    the simulator counted a contract violation."""
+    the simulator counted a contract violation, or if the test left a Client or Session open
+    (see :meth:`SimController.keep`)."""
     if not _native.default_backend_is_simulator():
         monkeypatch.setenv(BACKEND_ENV, "sim")
-    sim.reset()
+    # A client that outlives tests (made before, or kept) keeps its handle: reset only the
+    # settings and counters then.
+    sim.reset(keep_handles=bool(_process.live_clients()))
+    before = _snapshot()
     yield SimController()
     gc.collect()  # finalizers of objects the test dropped run now, inside its accounting
     try:
         stats = SimController().settle()
     except TimeoutError as exc:
         pytest.fail(str(exc), pytrace=False)
+    clients, sessions = _leaks(before)
+    if clients or sessions:
+        report = _leak_report(clients, sessions)
+        _close_leaks(clients, sessions)
+        SimController().settle()
+        pytest.fail(report, pytrace=False)
     if stats.violations:
         pytest.fail(_violation_report(stats), pytrace=False)

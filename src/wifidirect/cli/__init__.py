@@ -1,11 +1,13 @@
 """The ``wifidirect`` command (also ``python -m wifidirect``).
 
-Commands: ``info``, ``open MAC``, ``legacy MAC``, ``visibility MAC`` and ``demo``. Every command
-takes ``--backend``, ``--json`` (one JSON document on stdout instead of text) and ``--debug``
-(debug logs of every native call on stderr, and tracebacks), before or after its name.
+Commands: ``info``, ``devices``, ``doctor``, ``open MAC``, ``legacy MAC``, ``visibility MAC``
+and ``demo``. Every command takes ``--backend``, ``--json`` (one JSON document on stdout instead
+of text) and ``--debug`` (debug logs of every native call on stderr, and tracebacks), before or
+after its name.
 
 Exit codes: 0 success, 1 an operation failed (one line ``wifidirect: error: ...`` on stderr,
-and with ``--json`` a document with ``"ok": false``), 2 usage error, 130 interrupted.
+and with ``--json`` a document with ``"ok": false``), 2 usage error (with ``--json`` also a
+document), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,18 +20,38 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from .. import __version__
 from ..address import MacAddress
-from ..errors import ClosedError, WFDError
-from ._commands import run_info, run_legacy, run_open, run_visibility
-from ._demo import UsageError, run_demo
+from ..errors import BackendUnavailableError, ClosedError, ConfigurationError, WFDError
+from ._commands import run_devices, run_info, run_legacy, run_open, run_visibility
+from ._demo import UsageError, run_demo, validate
+from ._doctor import run_doctor
 from ._output import Output, error_info
 
 __all__ = ["main"]
 
-#: Exceptions that mean "the operation failed" (exit 1) rather than a bug in wifidirect.
-EXPECTED = (WFDError, TimeoutError, ImportError, ClosedError, UsageError)
+#: Exceptions that mean "the operation failed" (exit 1) rather than a bug in wifidirect: also
+#: a bad configuration (ConfigurationError, e.g. an unknown $WIFIDIRECT_BACKEND).
+EXPECTED = (WFDError, TimeoutError, ImportError, ClosedError, UsageError, ConfigurationError)
+
+
+class _UsageError(Exception):
+    """argparse found a usage error (raised instead of exiting, for --json)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors come back to :func:`main` (which prints them, and
+    with ``--json`` a document too) instead of exiting from inside argparse."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(self, message)
 
 
 def _address(text: str) -> MacAddress:
@@ -66,19 +88,20 @@ def _peer_count(text: str) -> int:
     return value
 
 
-def _common(subcommand: bool) -> argparse.ArgumentParser:
+def _common(subcommand: bool) -> _Parser:
     """Options accepted before and after the command name. After it, their default is
     SUPPRESS, so an option given before the name is not reset by the subparser."""
 
     def default(value: object) -> object:
         return argparse.SUPPRESS if subcommand else value
 
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--backend",
         choices=("wlanapi", "sim"),
         default=default(None),
-        help="backend (default: $WIFIDIRECT_BACKEND, else wlanapi on Windows, sim elsewhere)",
+        help="backend (default: $WIFIDIRECT_BACKEND, else the platform's real one: wlanapi on "
+        "Windows; the demo runs on sim unless this is given)",
     )
     common.add_argument(
         "--json", action="store_true", default=default(False), help="print one JSON document"
@@ -94,7 +117,7 @@ def _common(subcommand: bool) -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="wifidirect",
         description="Open and close Wi-Fi Direct sessions (Windows' WFD API, or the simulator).",
         parents=[_common(subcommand=False)],
@@ -106,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser(
         "info", parents=sub, help="backend, version, negotiated API version, simulator state"
+    )
+    commands.add_parser("devices", parents=sub, help="list the paired Wi-Fi Direct devices")
+    commands.add_parser(
+        "doctor", parents=sub, help="check what works here (backends, service, devices) and why"
     )
 
     p = commands.add_parser("open", parents=sub, help="open a session, hold it, close it")
@@ -125,7 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("address", type=_address, metavar="MAC", help="the device address")
 
     p = commands.add_parser(
-        "demo", parents=sub, help="open sessions to every simulated peer concurrently"
+        "demo",
+        parents=sub,
+        help="open sessions to every simulated peer concurrently (with --backend: to every "
+        "paired device)",
     )
     p.add_argument("--timeout", type=_seconds, default=5.0, help="seconds per open (5)")
     p.add_argument(
@@ -144,6 +174,8 @@ def _demo(args: argparse.Namespace, out: Output) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "info": run_info,
+    "devices": run_devices,
+    "doctor": run_doctor,
     "open": run_open,
     "legacy": run_legacy,
     "visibility": run_visibility,
@@ -158,10 +190,36 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text} (a bug in wifidirect? run with --debug for details)"
 
 
+#: Option checks that need more than one option, run before any native call, by command.
+VALIDATORS: dict[str, Callable[[argparse.Namespace], None]] = {"demo": validate}
+
+
+def _usage_error(exc: _UsageError, argv: Sequence[str]) -> int:
+    """A usage error: usage and message on stderr, exit code 2; with --json also a document
+    on stdout."""
+    exc.parser.print_usage(sys.stderr)
+    print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
+    if "--json" in argv:
+        command = next((a for a in argv if a in COMMANDS), None)
+        error = {"type": "UsageError", "message": exc.message}
+        Output(True).document({"command": command, "ok": False, "error": error})
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (argparse exits with 2 on usage errors)."""
+    """Run the command line; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        check = VALIDATORS.get(args.command)
+        if check is not None:
+            try:
+                check(args)
+            except UsageError as exc:
+                parser.error(str(exc))
+    except _UsageError as exc:
+        return _usage_error(exc, argv)
     try:
         return _run(parser, args)
     except BrokenPipeError:  # e.g. `wifidirect info --json | head -1`: not worth a traceback
@@ -197,8 +255,6 @@ def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     out = Output(args.json)
     try:
         return COMMANDS[args.command](args, out)
-    except UsageError as exc:
-        parser.error(str(exc))  # exits 2
     except KeyboardInterrupt:
         print("wifidirect: interrupted", file=sys.stderr)
         return 130
@@ -209,4 +265,10 @@ def _command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             traceback.print_exc()
         out.document({"command": args.command, "ok": False, "error": error_info(exc)})
         print(f"wifidirect: error: {_one_line(exc)}", file=sys.stderr)
+        if isinstance(exc, BackendUnavailableError) and args.backend is None:
+            print(
+                "wifidirect: hint: `--backend sim` runs this on the simulator; "
+                "`wifidirect doctor` shows what is available here",
+                file=sys.stderr,
+            )
         return 1

@@ -1,4 +1,4 @@
-"""``wifidirect info``, ``open``, ``legacy`` and ``visibility``."""
+"""``wifidirect info``, ``devices``, ``open``, ``legacy`` and ``visibility``."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__, sim
-from .._native import default_backend_name
+from .._native import default_backend_name, is_simulator
 from ..address import MacAddress
 from ..client import Client
+from ..devices import Device
 from ..errors import error_name
 from ..session import Session
 from ._output import Output
 
-__all__ = ["run_info", "run_legacy", "run_open", "run_visibility"]
+__all__ = ["run_devices", "run_info", "run_legacy", "run_open", "run_visibility"]
 
 
 def _peer_json(p: sim.Peer) -> dict[str, Any]:
@@ -26,43 +27,100 @@ def _peer_json(p: sim.Peer) -> dict[str, Any]:
     return doc
 
 
+def _default_backend() -> str | None:
+    try:
+        return default_backend_name()
+    except (ImportError, ValueError):
+        return None
+
+
 def run_info(args: argparse.Namespace, out: Output) -> int:
-    """Backend, version, negotiated API version, simulator state."""
+    """Backend, version, negotiated API version; the simulator's state on the simulator."""
     with Client(args.backend) as client:
         backend, version = client.backend, client.negotiated_version
-    stats = sim.stats()
-    peers = sim.peers()
+    default = _default_backend()
     out.line(f"wifidirect {__version__}")
-    out.line(f"backend: {backend} (default here: {default_backend_name()})")
+    out.line(f"backend: {backend} (default here: {default or 'none, see `wifidirect doctor`'})")
     out.line(f"negotiated API version: {version}")
-    out.line(
-        f"simulator: {len(peers)} peers, {stats.clients} clients, {stats.sessions} sessions, "
-        f"{stats.violations} violations, handle limit {sim.get_handle_limit()}"
-    )
-    for p in peers:
-        flags = ", ".join(
-            f
-            for f, on in (("paired", p.paired), ("legacy", p.legacy), ("visible", p.visible))
-            if on
-        )
-        outcome = "success" if not p.error else f"{error_name(p.error)} ({p.error})"
+    doc: dict[str, Any] = {
+        "command": "info",
+        "ok": True,
+        "version": __version__,
+        "backend": backend,
+        "default_backend": default,
+        "negotiated_version": version,
+        "simulator": None,
+    }
+    if is_simulator(backend):
+        stats = sim.stats()
+        peers = sim.peers()
         out.line(
-            f"  {p.address}  {p.name:<24.24} {flags:<24} latency {p.latency * 1000:.0f} ms, "
-            f"{outcome}"
+            f"simulator: {len(peers)} peers, {stats.clients} clients, {stats.sessions} "
+            f"sessions, {stats.violations} violations, handle limit {sim.get_handle_limit()}"
         )
+        for p in peers:
+            flags = ", ".join(
+                f
+                for f, on in (("paired", p.paired), ("legacy", p.legacy), ("visible", p.visible))
+                if on
+            )
+            outcome = "success" if not p.error else f"{error_name(p.error)} ({p.error})"
+            out.line(
+                f"  {p.address}  {p.name:<24.24} {flags:<24} latency {p.latency * 1000:.0f} ms, "
+                f"{outcome}"
+            )
+        doc["simulator"] = {
+            "handle_limit": sim.get_handle_limit(),
+            "stats": dataclasses.asdict(stats),
+            "peers": [_peer_json(p) for p in peers],
+        }
+    out.document(doc)
+    return 0
+
+
+def _device_json(d: Device) -> dict[str, Any]:
+    return {
+        "address": str(d.address),
+        "name": d.name,
+        "connected": d.connected,
+        "visible": d.visible,
+        "legacy": d.legacy,
+        "interface_address": None if d.interface_address is None else str(d.interface_address),
+        "id": d.id,
+    }
+
+
+def run_devices(args: argparse.Namespace, out: Output) -> int:
+    """The paired Wi-Fi Direct devices, as a table."""
+    with Client(args.backend) as client:
+        backend = client.backend
+        devices = client.devices()
+    if not devices:
+        out.line(
+            "no paired Wi-Fi Direct devices: pair one in the system's settings first "
+            "(Windows: Settings > Devices > Add a device)"
+        )
+    else:
+        width = max(4, *(len(d.name) for d in devices))
+        out.line(f"{'ADDRESS':<17}  {'NAME':<{width}}  {'STATE':<27}  INTERFACE ADDRESS")
+        for d in devices:
+            state = ", ".join(
+                word
+                for word, on in (
+                    ("connected", d.connected),
+                    ("visible" if d.visible else "not visible", True),
+                    ("legacy", d.legacy),
+                )
+                if on
+            )
+            iface = "-" if d.interface_address is None else str(d.interface_address)
+            out.line(f"{d.address!s:<17}  {d.name:<{width}}  {state:<27}  {iface}")
     out.document(
         {
-            "command": "info",
+            "command": "devices",
             "ok": True,
-            "version": __version__,
             "backend": backend,
-            "default_backend": default_backend_name(),
-            "negotiated_version": version,
-            "simulator": {
-                "handle_limit": sim.get_handle_limit(),
-                "stats": dataclasses.asdict(stats),
-                "peers": [_peer_json(p) for p in peers],
-            },
+            "devices": [_device_json(d) for d in devices],
         }
     )
     return 0

@@ -1,5 +1,6 @@
-"""``wifidirect demo``: open sessions to every simulated peer concurrently, with progress and a
-summary (count, failures by error, latency percentiles)."""
+"""``wifidirect demo``: open sessions to every simulated peer concurrently (with ``--backend``,
+to every paired device of that backend), with progress and a summary (count, failures by
+error, latency percentiles)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__, sim
-from .._native import default_backend_name
+from .._native import is_simulator
+from ..address import MacAddress
 from ..client import Client
+from ..devices import Device
 from ..errors import WFDError, error_name
 from ..session import Session
 from ._output import Output, Progress, error_info, percentile, table
@@ -30,11 +33,29 @@ class UsageError(Exception):
     """The command line asks for something impossible here (exit code 2)."""
 
 
+@dataclass(frozen=True)
+class Target:
+    """A device the demo opens a session to: a simulated peer, or a paired device."""
+
+    address: MacAddress
+    name: str
+    legacy: bool
+    paired: bool
+
+    @classmethod
+    def of_peer(cls, peer: sim.Peer) -> Target:
+        return cls(peer.address, peer.name, peer.legacy, peer.paired)
+
+    @classmethod
+    def of_device(cls, device: Device) -> Target:
+        return cls(device.address, device.name, device.legacy, True)
+
+
 @dataclass
 class Outcome:
-    """One open: the peer, how long it took, the session or the exception."""
+    """One open: the target, how long it took, the session or the exception."""
 
-    peer: sim.Peer
+    peer: Target
     seconds: float
     result: Session | BaseException
 
@@ -98,9 +119,9 @@ def add_demo_peers(count: int, seed: int = 20261124) -> list[sim.Peer]:
 
 
 async def _open_all(
-    client: Client, peers: tuple[sim.Peer, ...], timeout: float, progress: Progress
+    client: Client, peers: tuple[Target, ...], timeout: float, progress: Progress
 ) -> list[Outcome]:
-    async def one(peer: sim.Peer) -> Outcome:
+    async def one(peer: Target) -> Outcome:
         started = time.perf_counter()
         try:
             result: Session | BaseException = await client.open_session(
@@ -126,7 +147,7 @@ async def _open_all(
         progress.finish()
 
 
-async def _legacy(client: Client, peers: tuple[sim.Peer, ...]) -> list[Outcome]:
+async def _legacy(client: Client, peers: tuple[Target, ...]) -> list[Outcome]:
     outcomes = []
     for peer in peers:
         if peer.legacy and peer.paired:
@@ -143,20 +164,32 @@ def _ms(value: float) -> str:
     return "-" if math.isnan(value) else f"{value * 1e3:.1f} ms"  # NaN: no samples
 
 
+def validate(args: argparse.Namespace) -> None:
+    """Check the options before any native call (UsageError: exit code 2)."""
+    if args.peers is not None and args.backend not in (None, "sim"):
+        raise UsageError("--peers adds simulated peers: it needs the sim backend")
+
+
 async def run_demo(args: argparse.Namespace, out: Output) -> int:
-    """The demo; returns the exit code."""
-    if args.peers is not None:
-        if (args.backend or default_backend_name()) != "sim":
-            raise UsageError("--peers adds simulated peers: it needs the sim backend")
-        add_demo_peers(args.peers)
-    peers = sim.peers()
+    """The demo; returns the exit code. It runs on the simulator unless ``--backend`` names
+    another backend; then it opens sessions to that backend's paired devices."""
+    backend = args.backend or "sim"
     # Progress: with the text on stdout; beside a JSON document only on a terminal (stderr).
     stream = (sys.stderr if sys.stderr.isatty() else None) if out.json else out.stream
-    async with Client(args.backend) as client:
+    async with Client(backend) as client:
+        simulated = is_simulator(client.backend)
+        if simulated:
+            if args.peers is not None:
+                add_demo_peers(args.peers)
+            peers = tuple(Target.of_peer(p) for p in sim.peers())
+        else:
+            peers = tuple(Target.of_device(d) for d in await client.adevices())
         out.line(
             f"wifidirect {__version__} demo: backend {client.backend!r}, "
             f"negotiated API version {client.negotiated_version}"
         )
+        if not simulated:
+            out.line(f"{len(peers)} paired devices")
         out.line(f"opening {len(peers)} sessions concurrently (timeout {args.timeout:g} s) ...")
         progress = Progress(len(peers), stream)
         outcomes = await _open_all(client, peers, args.timeout, progress)
@@ -170,7 +203,7 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
             )
             out.line(line)
         closed = len(client.sessions)
-    stats = sim.stats() if client.backend == "sim" else None
+    stats = sim.stats() if simulated else None
 
     latencies = [o.seconds for o in outcomes]
     failures = Counter(o.failure_key() for o in outcomes if not o.ok)
@@ -188,7 +221,7 @@ async def run_demo(args: argparse.Namespace, out: Output) -> int:
         out.line(text)
     note = (
         " (the simulator's default peers include an unpaired one and a failing one)"
-        if args.peers is None and client.backend == "sim"
+        if args.peers is None and simulated
         else ""
     )
     out.line(

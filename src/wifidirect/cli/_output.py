@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -66,12 +67,18 @@ class Progress:
 
     def _draw(self) -> None:
         assert self.stream is not None
-        width = 20
-        filled = width * self.done // self.total if self.total else width
-        bar = "#" * filled + "." * (width - filled)
-        text = f"[{bar}]{self._text()}"
+        # The line must fit the terminal: a longer one wraps, and "\r" then redraws only its
+        # last part, leaving a trail of stale lines. Narrow terminals lose the bar, then text.
+        columns = shutil.get_terminal_size().columns - 1
+        text = self._text()
+        width = min(20, columns - len(text) - 2)  # the bar takes what room is left
+        if width >= 5:
+            filled = width * self.done // self.total if self.total else width
+            text = f"[{'#' * filled}{'.' * (width - filled)}]{text}"
+        else:
+            text = text.lstrip()[: max(columns, 1)]
         # Spaces, not an ANSI erase: a Windows console without VT processing shows escapes.
-        self.stream.write("\r" + text.ljust(self._drawn))
+        self.stream.write("\r" + text.ljust(min(self._drawn, columns)))
         self.stream.flush()
         self._drawn = len(text)
         self._last_draw = time.perf_counter()

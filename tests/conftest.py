@@ -25,3 +25,11 @@ settings.load_profile("default")
 @pytest.fixture(autouse=True)
 def _simulator_contract(wfd_sim: SimController) -> Iterator[SimController]:
     yield wfd_sim
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--probe-file",
+        metavar="FILE",
+        help="a probe file recorded by `wifidirect probe` on real hardware (-m hardware)",
+    )

@@ -7,6 +7,8 @@ import sys
 import threading
 from collections.abc import Callable
 
+import pytest
+
 from wifidirect import sim
 from wifidirect.testing import SimController
 
@@ -65,14 +67,15 @@ def under_wine() -> bool:
         return False
 
 
-def simulated_system() -> None:
-    """Skip a test of the simulator's devices, interfaces and drops where the client's backend
-    reads the real system instead: the Wine run's wlanapi backend (the simulator DLL stands in
-    for the seven functions only; its devices and interfaces come from SetupAPI and IP Helper,
-    which tools/wine-test checks against device nodes it creates)."""
-    import pytest
+def simulated_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a test of the simulator's devices, interfaces and drops on the ``sim`` backend.
 
-    from wifidirect import _native
+    Where the default backend is ``wlanapi`` (the Wine run: the simulator DLL stands in for the
+    seven functions only, and the backend's devices and interfaces come from SetupAPI and IP
+    Helper, which tests/test_windows_system.py checks), the test switches to the ``sim``
+    backend, the Windows build of the bundled simulator, and resets it."""
+    from wifidirect import _native, _process
 
     if _native.default_backend_name() == "wlanapi":
-        pytest.skip("the wlanapi backend lists the system's devices (checked by tools/wine-test)")
+        monkeypatch.setenv("WIFIDIRECT_BACKEND", "sim")
+        sim.reset(keep_handles=bool(_process.live_clients()))

@@ -16,8 +16,8 @@ from wifidirect.testing import SimController
 
 
 @pytest.fixture(autouse=True)
-def _simulated() -> None:
-    simulated_system()
+def _simulated(wfd_sim: SimController, monkeypatch: pytest.MonkeyPatch) -> None:
+    simulated_system(monkeypatch)
 
 
 def watcher_running() -> bool:

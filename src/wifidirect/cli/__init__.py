@@ -1,9 +1,9 @@
 """The ``wifidirect`` command (also ``python -m wifidirect``).
 
-Commands: ``info``, ``devices``, ``doctor``, ``open MAC``, ``legacy MAC``, ``visibility MAC``
-and ``demo``. Every command takes ``--backend``, ``--json`` (one JSON document on stdout instead
-of text) and ``--debug`` (debug logs of every native call on stderr, and tracebacks), before or
-after its name.
+Commands: ``info``, ``devices``, ``doctor``, ``open MAC``, ``legacy MAC``, ``visibility MAC``,
+``demo`` and ``probe MAC``. Every command takes ``--backend``, ``--json`` (one JSON document on
+stdout instead of text) and ``--debug`` (debug logs of every native call on stderr, and
+tracebacks), before or after its name.
 
 Exit codes: 0 success, 1 an operation failed (one line ``wifidirect: error: ...`` on stderr,
 and with ``--json`` a document with ``"ok": false``), 2 usage error (with ``--json`` also a
@@ -29,6 +29,7 @@ from ._commands import run_devices, run_info, run_legacy, run_open, run_visibili
 from ._demo import UsageError, run_demo, validate
 from ._doctor import run_doctor
 from ._output import Output, error_info
+from ._probe import run_probe
 
 __all__ = ["main"]
 
@@ -165,6 +166,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="add N simulated peers (varied latency, some failing) to the default five",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list every peer, also beyond 20")
+
+    p = commands.add_parser(
+        "probe",
+        parents=sub,
+        help="record what the real service does (opens, cancel, close, properties) to JSON",
+    )
+    p.add_argument("paired", type=_address, metavar="MAC", help="a paired device, in range")
+    p.add_argument("--unpaired", type=_address, metavar="MAC", help="a device not paired")
+    p.add_argument(
+        "--out-of-range", type=_address, metavar="MAC", help="a paired device that is off or away"
+    )
+    p.add_argument(
+        "--hold", type=_finite_seconds, default=5.0, help="seconds to hold the session (5)"
+    )
+    p.add_argument(
+        "--out", default="wifidirect-probe.json", metavar="FILE", help="the JSON file to write"
+    )
     return parser
 
 
@@ -180,6 +198,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "legacy": run_legacy,
     "visibility": run_visibility,
     "demo": _demo,
+    "probe": run_probe,
 }
 
 

@@ -419,3 +419,71 @@ def test_the_console_script() -> None:
     )
     assert proc.returncode == 1
     assert proc.stderr.startswith("wifidirect: error: ") and proc.stderr.count("\n") == 1
+
+
+# --- devices, doctor, the demo on a real backend's devices -----------------------------------
+
+
+def test_devices_table_and_json(capsys: Capture) -> None:
+    assert main(["devices"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ADDRESS", "NAME", "STATE", "INTERFACE", "ADDRESS"]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    assert set(rows) == {TV, PRINTER, PHONE, PROJECTOR}  # the paired ones
+    assert "visible, legacy" in rows[PRINTER] and rows[TV].rstrip().endswith("02:00:5e:10:80:01")
+    doc = run_json(capsys, "devices")
+    assert doc["ok"] and doc["backend"] == "sim"
+    tv = next(d for d in doc["devices"] if d["address"] == TV)
+    assert tv == {
+        "address": TV,
+        "name": "Living Room TV",
+        "connected": False,
+        "visible": True,
+        "legacy": False,
+        "interface_address": "02:00:5e:10:80:01",
+        "id": "WFDSIM\\02005E100001",
+    }
+    sim.reset()
+    for p in sim.peers():
+        sim.remove_peer(p.address)
+    assert main(["devices"]) == 0
+    assert "no paired Wi-Fi Direct devices" in capsys.readouterr().out
+
+
+def test_doctor_when_the_default_works(capsys: Capture) -> None:
+    doc = run_json(capsys, "doctor")
+    assert doc["ok"] is True and doc["default_backend"] == "sim"
+    checks = {c["name"]: c for c in doc["checks"]}
+    assert checks["default backend"]["status"] == "ok"
+    assert checks["backend sim"]["status"] == "ok"
+    assert checks["client handle"]["status"] == "ok"
+    assert checks["paired devices"]["detail"].startswith("4: Living Room TV 02:00:5e:10:00:01")
+    assert main(["doctor"]) == 0
+    assert "Client() works here, on the sim backend" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has a real backend")
+def test_doctor_says_why_there_is_no_real_backend(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WIFIDIRECT_BACKEND")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "default backend  fail  " in out and "no real Wi-Fi Direct backend" in out
+    assert "backend wlanapi  info  unavailable: Wlanapi.dll exists only on Windows" in out
+    assert "backend sim      ok    the bundled simulator" in out
+    assert "does not work here" in out
+    assert main(["info"]) == 1  # and every command says how to choose the simulator
+    err = capsys.readouterr().err
+    assert "WIFIDIRECT_BACKEND=sim" in err and "hint: `--backend sim`" in err
+
+
+def test_the_demo_on_a_real_backend_opens_its_paired_devices(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on Windows' wlanapi: no simulator to script, so the targets are the paired devices.
+    monkeypatch.setattr(sys.modules["wifidirect.cli._demo"], "is_simulator", lambda name: False)
+    assert main(["--backend", "sim", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "4 paired devices" in out and "Neighbour's Speaker" not in out
+    assert "contract violations" not in out  # no simulator counters on a real backend

@@ -27,6 +27,7 @@
 #include "wfdsim_internal.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +130,11 @@ static void one_iteration(uint64_t *seed)
     int k;
 
     rc = WFDOpenHandle(WFD_API_VERSION, &v, &hc);
-    if (rc == WFDSIM_ERROR_NOT_ENOUGH_MEMORY)
+    for (k = 0; k < 1000 && rc == WFDSIM_ERROR_SERVICE_NOT_ACTIVE; k++) {
+        sched_yield(); /* the flipper thread stopped the service for a moment */
+        rc = WFDOpenHandle(WFD_API_VERSION, &v, &hc);
+    }
+    if (rc == WFDSIM_ERROR_NOT_ENOUGH_MEMORY || rc == WFDSIM_ERROR_SERVICE_NOT_ACTIVE)
         return;
     if (rc != 0) {
         FAIL("open handle: %u", (unsigned)rc);

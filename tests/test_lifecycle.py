@@ -101,8 +101,13 @@ def test_client_closed_while_completion_waits_for_the_loop() -> None:
         client = wifidirect.Client()
         task = asyncio.ensure_future(client.open_session(FAST))
         await asyncio.sleep(0)
-        assert sim.wait_idle(5)
-        await asyncio.get_running_loop().run_in_executor(None, client.close)
+        backend = client._state.backend
+        while backend.starters_busy():  # the queued start has been made ...
+            time.sleep(0.001)
+        assert sim.wait_idle(5)  # ... and its completion delivered, into the loop's inbox
+        # Closed on the loop's own thread, so the loop cannot take the completion meanwhile
+        # (awaiting a close in an executor would let it, and the open would win the race).
+        client.close()
         with pytest.raises(wifidirect.ClosedError):
             await task
 

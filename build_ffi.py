@@ -1,14 +1,16 @@
-"""cffi build script for wifidirect's two compiled modules.
+"""cffi build script for wifidirect's compiled modules.
 
 * ``wifidirect._wfdsim``: the bundled simulator (C sources under ``src/wfdsim/``), built on
   every platform.
 * ``wifidirect._wlanapi``: the real binding, linked against Wlanapi.lib, built on Windows only.
+* ``wifidirect._wpas``: the seven functions over wpa_supplicant's P2P control interface
+  (``src/wpas/``), built on Linux only.
 
-Both modules are cffi API-mode extensions compiled from the same declarations, read from
-``include/`` in a fixed order with ``# line`` markers so a cdef error names the header line.
-Both expose the seven WFD functions under their Windows names, the native guard the facade
-calls them through (include/shim.h, src/shim/shim.c) and the ``wfdx_completed`` extern "Python"
-hook, so the Python facade has a single code path for both.
+All are cffi API-mode extensions compiled from the same declarations, read from ``include/`` in
+a fixed order with ``# line`` markers so a cdef error names the header line. Each exposes the
+seven WFD functions under their Windows names, the system calls of include/backend.h, the
+native guard the facade calls them through (include/shim.h, src/shim/shim.c) and the
+``wfdx_completed`` extern "Python" hook, so the Python facade has a single code path for all.
 
 This file is the only place that knows about platforms and compilers. ``setup.py`` names the
 builders through ``cffi_modules``; ``python build_ffi.py [sim|wlanapi] [--emit-c DIR]`` builds
@@ -31,6 +33,8 @@ from cffi import FFI
 HERE = Path(__file__).resolve().parent
 INCLUDE = HERE / "include"
 SIM_SOURCES = HERE / "src" / "wfdsim"
+#: src/wpas/: the Linux backend over wpa_supplicant (the seven functions and include/wpas.h).
+WPAS_SOURCES = HERE / "src" / "wpas"
 #: src/wlanapi/: the Windows backend's C beside the seven functions (include/backend.h).
 WLANAPI_SOURCES = HERE / "src" / "wlanapi"
 #: Windows libraries of the wlanapi backend: the WFD functions, SetupAPI (devices), IP Helper
@@ -89,7 +93,7 @@ def read_cdef(names: tuple[str, ...], windows: bool) -> str:
     return "\n".join(parts) + "\n"
 
 
-def preamble(windows: bool, with_sim: bool) -> str:
+def preamble(windows: bool, with_sim: bool, with_wpas: bool = False) -> str:
     """The C placed before cffi's generated code: the same headers, compiled for real."""
     version = package_version()
     lines = (
@@ -109,6 +113,8 @@ def preamble(windows: bool, with_sim: bool) -> str:
     lines.append('#include "wfd.h"')
     if with_sim:
         lines.append('#include "wfdsim.h"')
+    if with_wpas:
+        lines.append('#include "wpas.h"')
     lines.append('#include "backend.h"')
     lines.append('#include "shim.c"')
     lines.append(f'static const char *wifidirect_module_version(void) {{ return "{version}"; }}')
@@ -154,6 +160,22 @@ def build_wlanapi(windows: bool = True) -> FFI:
     return ffi
 
 
+def build_wpas() -> FFI:
+    """The Linux backend: the seven functions over wpa_supplicant's control interface."""
+    ffi = FFI()
+    names = tuple(n if n != "wfdsim.h" else "wpas.h" for n in CDEF_ORDER)
+    ffi.cdef(read_cdef(names, windows=False) + VERSION_CDEF)
+    ffi.set_source(
+        "wifidirect._wpas",
+        preamble(windows=False, with_sim=False, with_wpas=True),
+        sources=[_relative(p) for p in [*sorted(WPAS_SOURCES.glob("*.c")), PLATFORM_C]],
+        include_dirs=[str(INCLUDE), str(SHIM), str(COMMON), str(WPAS_SOURCES)],
+        extra_compile_args=EXTRA_COMPILE_ARGS,
+        extra_link_args=EXTRA_LINK_ARGS,
+    )
+    return ffi
+
+
 def build_sim_abi(windows: bool = sys.platform == "win32") -> FFI:
     """``wifidirect._wfdsim_abi``: the WFD and control APIs as an out-of-line ABI-mode module.
 
@@ -170,6 +192,7 @@ def build_sim_abi(windows: bool = sys.platform == "win32") -> FFI:
 sim_ffi = build_sim()
 wlanapi_ffi = build_wlanapi() if sys.platform == "win32" else None
 wfdsim_abi_ffi = build_sim_abi() if sys.platform == "win32" else None
+wpas_ffi = build_wpas() if sys.platform.startswith("linux") else None
 
 
 # ---- Cross-building for Windows with mingw-w64 ------------------------------------------------
@@ -249,17 +272,18 @@ def main(argv: list[str]) -> int:
         cross_build(opts.arch, opts.python.resolve(), opts.out.resolve())
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("module", choices=("sim", "wlanapi"))
+    parser.add_argument("module", choices=("sim", "wlanapi", "wpas"))
     parser.add_argument("--emit-c", metavar="DIR", help="only write the generated C source here")
     parser.add_argument(
         "--windows", action="store_true", help="declare types for Windows (with --emit-c)"
     )
     args = parser.parse_args(argv)
     windows = args.windows or sys.platform == "win32"
-    ffi = build_sim(windows) if args.module == "sim" else build_wlanapi(windows)
+    builders = {"sim": lambda: build_sim(windows), "wlanapi": lambda: build_wlanapi(windows)}
+    ffi = build_wpas() if args.module == "wpas" else builders[args.module]()
     if args.emit_c:
         Path(args.emit_c).mkdir(parents=True, exist_ok=True)
-        name = "_wfdsim" if args.module == "sim" else "_wlanapi"
+        name = {"sim": "_wfdsim", "wlanapi": "_wlanapi", "wpas": "_wpas"}[args.module]
         ffi.emit_c_code(str(Path(args.emit_c) / f"{name}.c"))
     else:
         ffi.compile(tmpdir=str(HERE / "build"), verbose=True)

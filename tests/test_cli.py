@@ -11,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -462,14 +463,18 @@ def test_doctor_when_the_default_works(capsys: Capture) -> None:
     assert "Client() works here, on the sim backend" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="Windows has a real backend")
-def test_doctor_says_why_there_is_no_real_backend(
-    capsys: Capture, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.skipif(sys.platform != "linux", reason="the Linux backend")
+def test_doctor_says_why_the_real_backend_is_unavailable(
+    capsys: Capture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("WIFIDIRECT_BACKEND")
+    monkeypatch.setenv("WIFIDIRECT_WPAS_CTRL", str(tmp_path))  # no wpa_supplicant here
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "default backend  fail  " in out and "no real Wi-Fi Direct backend" in out
+    assert (
+        f"default backend  fail  wpas: no wpa_supplicant control socket with P2P in {tmp_path}"
+        in out
+    )
     assert "backend wlanapi  info  unavailable: Wlanapi.dll exists only on Windows" in out
     assert "backend sim      ok    the bundled simulator" in out
     assert "does not work here" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from helpers import FAST, PRINTER, SLOW, SPEAKER, TV, UNKNOWN, add_fast_and_slow, settle
@@ -49,9 +50,11 @@ def test_wlanapi_backend_is_unavailable_off_windows() -> None:
     assert 'Client(backend="sim") or WIFIDIRECT_BACKEND=sim' in str(info.value)
 
 
-def test_the_default_is_never_a_silent_simulator(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_is_never_a_silent_simulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("WIFIDIRECT_BACKEND", raising=False)
-    for platform, real in (("win32", "wlanapi"), ("linux", None), ("darwin", None)):
+    for platform, real in (("win32", "wlanapi"), ("linux", "wpas"), ("darwin", None)):
         monkeypatch.setattr(sys, "platform", platform)
         if real is not None:
             assert wifidirect.default_backend_name() == real
@@ -63,9 +66,14 @@ def test_the_default_is_never_a_silent_simulator(monkeypatch: pytest.MonkeyPatch
         assert info.value.backend == "default"
     monkeypatch.undo()
     if sys.platform != "win32":
+        # No wpa_supplicant in this directory: the real backend is unavailable, and nothing
+        # falls back to the simulator.
         monkeypatch.delenv("WIFIDIRECT_BACKEND", raising=False)
-        with pytest.raises(wifidirect.BackendUnavailableError):
-            wifidirect.Client()  # nothing falls back to the simulator
+        monkeypatch.setenv("WIFIDIRECT_WPAS_CTRL", str(tmp_path))
+        with pytest.raises(wifidirect.BackendUnavailableError) as info:
+            wifidirect.Client()
+        if sys.platform == "linux":
+            assert info.value.backend == "wpas" and str(tmp_path) in info.value.why
     monkeypatch.setenv("WIFIDIRECT_BACKEND", "sim")
     with wifidirect.Client() as client:
         assert client.backend == "sim"

@@ -16,7 +16,7 @@ API, and a bundled C simulator of the same API, chosen explicitly (``backend="si
     asyncio.run(main())
 """
 
-from . import sim
+from . import sim, wpas
 from ._native import default_backend_name
 from ._version import __version__
 from .address import AddressLike, MacAddress
@@ -61,4 +61,5 @@ __all__ = [
     "default_backend_name",
     "error_name",
     "sim",
+    "wpas",
 ]

@@ -4,7 +4,8 @@ A session's link counts as down (docs/design.md, "Disconnects") once
 
 * the session is closed, or
 * its network interface is not operationally up, or is gone after it had been seen, or
-* its device's ``IsConnected`` property reads false after it had read true during the session.
+* its device's ``IsConnected`` property reads false after it had read true during the session,
+  or reads false while its interface cannot be found.
 
 Down is final: a session whose link went down stays disconnected (its handle still needs its
 ``close()``).
@@ -75,8 +76,8 @@ def is_down(op: Open, link: Link) -> bool:
             if device.address == packed:
                 if device.connected:
                     link.seen_connected = True
-                elif link.seen_connected:
-                    link.down = True
+                elif link.seen_connected or interface is None:
+                    link.down = True  # no longer connected, or never seen with its interface
                 break
     if link.down:
         log.debug("session to %s: link down", op.address)

@@ -1,6 +1,7 @@
 """The native boundary: the only module that touches the compiled modules' ``ffi`` and ``lib``.
 
-It picks a backend (``"wlanapi"``: Windows' Wlanapi.dll; ``"sim"``: the bundled simulator),
+It picks a backend (``"wlanapi"``: Windows' Wlanapi.dll; ``"wpas"``: wpa_supplicant on Linux;
+``"sim"``: the bundled simulator),
 wraps the native guard's calls (include/shim.h: every WFD call goes through it, and it enforces
 Windows' handle rules in C), logs each call at DEBUG, and registers every module's
 ``extern "Python"`` completion hook. Return codes are handed back raw: the callers decide, and
@@ -37,13 +38,20 @@ __all__ = [
     "loaded_backends",
     "set_completion_hook",
     "simulator_lib",
+    "wpas_module",
+    "wpas_module_raw",
+    "wpas_why",
 ]
 
 log = logging.getLogger("wifidirect")
 _debug = log.isEnabledFor  # bound once: the hot calls check it on every call
 
 #: Backend name -> compiled module name.
-BACKENDS = {"wlanapi": "wifidirect._wlanapi", "sim": "wifidirect._wfdsim"}
+BACKENDS = {
+    "wlanapi": "wifidirect._wlanapi",
+    "wpas": "wifidirect._wpas",
+    "sim": "wifidirect._wfdsim",
+}
 
 #: The environment variable that chooses the backend when ``backend=None``.
 BACKEND_ENV = "WIFIDIRECT_BACKEND"
@@ -321,49 +329,103 @@ def _hook_failed(exc_type: type[BaseException], exc: BaseException, tb: Any) -> 
 
 
 _lock = threading.Lock()
+_modules: dict[str, ModuleType] = {}
 _backends: dict[str, Backend] = {}
+
+#: Where each backend's module is built, for the message when it is missing.
+_BUILT_ON = {"wlanapi": "Windows", "wpas": "Linux"}
+
+
+def _module(name: str) -> ModuleType:
+    """The backend's compiled module, imported once, its version checked and its completion
+    hook registered (lock held)."""
+    module = _modules.get(name)
+    if module is not None:
+        return module
+    try:
+        module = importlib.import_module(BACKENDS[name])
+    except ImportError as exc:
+        if name == "wlanapi" and sys.platform != "win32":
+            why = "Wlanapi.dll exists only on Windows 8 and later"
+        elif name in _BUILT_ON and not sys.platform.startswith(_BUILT_ON[name].lower()[:3]):
+            why = f"the {name} backend is built on {_BUILT_ON[name]} only"
+        elif name == "wlanapi" and "DLL load failed" in str(exc):
+            why = (
+                f"{exc} (Wlanapi.dll comes with the WLAN AutoConfig service: on Windows "
+                "Server, install the Wireless LAN Service feature)"
+            )
+        else:
+            why = f"cannot import {BACKENDS[name]}: {exc}"
+        raise BackendUnavailableError(name, why) from exc
+    built = module.ffi.string(module.lib.wifidirect_module_version()).decode()
+    if built != __version__:
+        raise ImportError(
+            f"{BACKENDS[name]} was built for wifidirect {built}, but the package is "
+            f"{__version__}: reinstall wifidirect"
+        )
+    _install_hook(module)
+    _modules[name] = module
+    return module
+
+
+def wpas_why(module: ModuleType) -> str:
+    """What the wpas backend found, or why it found nothing."""
+    out = module.ffi.new("char[]", 1024)
+    n = module.lib.wpas_why(out, 1024)
+    return str(module.ffi.string(out, n).decode("utf-8", "replace"))
+
+
+def _configure_wpas(module: ModuleType) -> None:
+    """The wpas backend is usable once it found a P2P-capable wpa_supplicant; tried again on
+    every use until it has (wpa_supplicant may start later)."""
+    own = module.ffi.new("unsigned char[6]")
+    if module.lib.wpas_own_address(own) == 0:
+        return
+    if module.lib.wpas_configure(module.ffi.NULL) != 0:
+        raise BackendUnavailableError("wpas", wpas_why(module))
 
 
 def _load(name: str) -> Backend:
     with _lock:
         backend = _backends.get(name)
-        if backend is not None:
-            return backend
-        try:
-            module: ModuleType = importlib.import_module(BACKENDS[name])
-        except ImportError as exc:
-            if name == "wlanapi" and sys.platform != "win32":
-                why = "Wlanapi.dll exists only on Windows 8 and later"
-            elif name == "wlanapi" and "DLL load failed" in str(exc):
-                why = (
-                    f"{exc} (Wlanapi.dll comes with the WLAN AutoConfig service: on Windows "
-                    "Server, install the Wireless LAN Service feature)"
-                )
-            else:
-                why = f"cannot import {BACKENDS[name]}: {exc}"
-            raise BackendUnavailableError(name, why) from exc
-        built = module.ffi.string(module.lib.wifidirect_module_version()).decode()
-        if built != __version__:
-            raise ImportError(
-                f"{BACKENDS[name]} was built for wifidirect {built}, but the package is "
-                f"{__version__}: reinstall wifidirect"
-            )
-        _install_hook(module)
-        backend = _backends[name] = Backend(name, module)
-        register_system_text(backend.format_message)
+        module = _module(name)
+    if name == "wpas":  # outside the lock: it talks to wpa_supplicant
+        _configure_wpas(module)
+    if backend is not None:
+        return backend
+    with _lock:
+        backend = _backends.get(name)
+        if backend is None:
+            backend = _backends[name] = Backend(name, module)
+            register_system_text(backend.format_message)
         return backend
 
 
+def wpas_module_raw() -> ModuleType:
+    """The wpas backend's compiled module (for :func:`wpas_why`)."""
+    with _lock:
+        return _module("wpas")
+
+
+def wpas_module() -> tuple[Any, Any]:
+    """The wpas backend's ``(ffi, lib)`` for :mod:`wifidirect.wpas`, whether or not it has
+    found wpa_supplicant yet."""
+    with _lock:
+        module = _module("wpas")
+    return module.ffi, module.lib
+
+
 #: The real backend of each platform (``sys.platform``): the one ``Client()`` uses there.
-REAL_BACKENDS = {"win32": "wlanapi"}
+REAL_BACKENDS = {"win32": "wlanapi", "linux": "wpas"}
 
 
 def default_backend_name() -> str:
     """The backend ``Client(backend=None)`` uses.
 
     ``$WIFIDIRECT_BACKEND`` when set; otherwise the platform's real backend (``"wlanapi"`` on
-    Windows). Never the simulator unless chosen: where the platform has no real backend this
-    raises :class:`BackendUnavailableError`, which says how to choose the simulator.
+    Windows, ``"wpas"`` on Linux). Never the simulator unless chosen: where the platform has no
+    real backend this raises :class:`BackendUnavailableError`, which says how to choose the
+    simulator.
     """
     chosen = os.environ.get(BACKEND_ENV, "").strip()
     if chosen:
@@ -373,7 +435,7 @@ def default_backend_name() -> str:
         raise BackendUnavailableError(
             "default",
             f"wifidirect has no real Wi-Fi Direct backend for this platform ({sys.platform}); "
-            "Windows 8 and later have one (wlanapi)",
+            "Windows has one (wlanapi), Linux another (wpas, over wpa_supplicant)",
         )
     return real
 

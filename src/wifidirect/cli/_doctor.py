@@ -1,8 +1,9 @@
 """``wifidirect doctor``: what works here, what does not, and why.
 
 On Windows it checks Wlanapi.dll, the WLAN AutoConfig service, a wireless group policy, a
-client handle and the paired devices; elsewhere it says which backends exist and why the real
-one is unavailable. Exit code 0 when ``Client()``'s default backend works, else 1.
+client handle and the paired devices; on Linux the wpa_supplicant it found (or why none), whether
+it saves pairings, a client handle and the paired devices; everywhere, which backends exist and
+why the others are unavailable. Exit code 0 when ``Client()``'s default backend works, else 1.
 """
 
 from __future__ import annotations
@@ -47,26 +48,48 @@ def _backend_checks(checks: list[Check]) -> str | None:
     except (ImportError, ValueError) as exc:
         checks.append(Check("default backend", FAIL, str(exc)))
         default = None
+    reasons: dict[str, str] = {}
     for name in _native.BACKENDS:
         try:
             _native.get_backend(name)
         except ImportError as exc:
             why = getattr(exc, "why", str(exc))
+            reasons[name] = why
             status = FAIL if name == default else INFO
             checks.append(Check(f"backend {name}", status, f"unavailable: {why}"))
-            if name == default:
-                default = None
             continue
-        what = (
-            "the bundled simulator (choose it with --backend sim or WIFIDIRECT_BACKEND=sim)"
-            if name == "sim"
-            else "loads"
-        )
+        what = {
+            "sim": "the bundled simulator (choose it with --backend sim or WIFIDIRECT_BACKEND=sim)",
+            "wpas": "wpa_supplicant with P2P found",
+        }.get(name, "loads")
         checks.append(Check(f"backend {name}", OK, what))
     if default is not None:
+        if default in reasons:
+            checks.insert(1, Check("default backend", FAIL, f"{default}: {reasons[default]}"))
+            return None
         sim_note = " (a simulator)" if _native.is_simulator(default) else ""
-        checks.insert(0, Check("default backend", OK, f"{default}{sim_note}"))
+        checks.insert(1, Check("default backend", OK, f"{default}{sim_note}"))
     return default
+
+
+def _wpas_checks(checks: list[Check]) -> bool:
+    """The wpa_supplicant the wpas backend uses, and whether it keeps pairings."""
+    ffi, lib = _native.wpas_module()
+    checks.append(Check("wpa_supplicant", OK, _native.wpas_why(_native.wpas_module_raw())))
+    saves = lib.wpas_saves_config()
+    if saves == 1:
+        checks.append(Check("pairings kept", OK, "update_config=1: pairings are saved"))
+    else:
+        checks.append(
+            Check(
+                "pairings kept",
+                WARN,
+                "update_config is not 1: pairings (persistent groups) last until wpa_supplicant "
+                "restarts; set update_config=1 in its configuration file to keep them",
+            )
+        )
+    del ffi
+    return True
 
 
 def _windows_checks(checks: list[Check]) -> bool:
@@ -158,6 +181,8 @@ def run_doctor(args: argparse.Namespace, out: Output) -> int:
     healthy = default is not None
     if default == "wlanapi" and not _native.is_simulator("wlanapi"):
         healthy = _windows_checks(checks) and healthy
+    if default == "wpas":
+        healthy = _wpas_checks(checks) and healthy
     if default is not None:
         healthy = _client_checks(default, checks) and healthy
     width = max(len(c.name) for c in checks)

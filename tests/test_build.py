@@ -143,3 +143,36 @@ def test_windows_declarations_parse_on_every_platform() -> None:
 def test_dword_is_never_unsigned_long_off_windows() -> None:
     text = (ROOT / "include/wfd_types_posix.h").read_text() if ROOT.exists() else ""
     assert "typedef uint32_t DWORD;" in text
+
+
+def test_the_sdist_carries_every_source_the_build_reads() -> None:
+    """MANIFEST.in includes each C source and header that build_ffi.py compiles on any
+    platform (a file missing from the sdist breaks only the builds that need it)."""
+    manifest = ROOT / "MANIFEST.in"
+    if not manifest.exists():
+        pytest.skip("MANIFEST.in is not beside the tests (installed test run)")
+    rules = [
+        (parts[1], parts[2:])
+        for parts in (line.split() for line in manifest.read_text().splitlines())
+        if parts and parts[0] == "recursive-include"
+    ]
+    build = load_build_script()
+    needed = [
+        path
+        for folder in (
+            build.SIM_SOURCES, build.WLANAPI_SOURCES, build.WPAS_SOURCES, build.SHIM,
+            build.COMMON, build.INCLUDE,
+        )
+        for path in folder.iterdir()
+        if path.suffix in (".c", ".h", ".def")
+    ]  # fmt: skip
+    missing = [
+        str(path.relative_to(ROOT))
+        for path in needed
+        if not any(
+            path.parent.relative_to(ROOT).as_posix().startswith(folder)
+            and any(path.match(pattern) for pattern in patterns)
+            for folder, patterns in rules
+        )
+    ]
+    assert missing == []

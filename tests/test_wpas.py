@@ -7,6 +7,7 @@ and a wpa_supplicant that is hostile or goes away."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import sys
@@ -468,3 +469,41 @@ def test_a_stalled_wpa_supplicant_fails_within_the_reply_timeout(fake: FakeWpas)
         with pytest.raises(wifidirect.OpenSessionError) as info:
             open_sync(client)
         assert info.value.winerror == 1062 and time.monotonic() - started < 3
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_cli_discover_pair_devices_unpair(
+    fake: FakeWpas, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wifidirect.cli import main
+
+    monkeypatch.delenv("WIFIDIRECT_BACKEND")
+    fake.add_peer(OTHER, behaviour="unpaired", name="Phone")
+    assert main(["discover", "--timeout", "0.5"]) == 0
+    out = capsys.readouterr().out
+    assert f"  found {OTHER}  Phone" in out
+    assert out.splitlines()[-1].split() == [OTHER, "Phone", "no"]
+    assert main(["pair", OTHER, "--timeout", "5"]) == 0
+    assert "until wpa_supplicant restarts" in capsys.readouterr().out  # update_config=0
+    assert main(["devices", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["backend"] == "wpas" and [d["address"] for d in doc["devices"]] == [OTHER]
+    assert main(["unpair", OTHER]) == 0
+    assert main(["unpair", OTHER, "--json"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.split("\n", 1)[1])["ok"] is False
+    assert "is not paired" in captured.err
+
+
+def test_cli_pairing_is_refused_on_other_backends(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from wifidirect.cli import main
+
+    for argv in (["--backend", "sim", "discover"], ["--backend", "sim", "pair", PEER]):
+        assert main(argv) == 2
+        assert "is for the wpas backend (Linux)" in capsys.readouterr().err
+    assert main(["pair", PEER, "--pin", "12ab"]) == 2
+    assert "a PIN is up to 8 digits" in capsys.readouterr().err

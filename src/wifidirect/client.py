@@ -25,12 +25,14 @@ class Client:
     """A Wi-Fi Direct client: ``WFDOpenHandle`` happens in the constructor.
 
     Args:
-        backend: ``"wlanapi"`` (Windows' Wlanapi.dll), ``"sim"`` (the bundled simulator), or
-            ``None``: the ``WIFIDIRECT_BACKEND`` environment variable if set, else
-            ``"wlanapi"`` on Windows and ``"sim"`` elsewhere.
+        backend: ``"wlanapi"`` (Windows' Wlanapi.dll), ``"wpas"`` (Linux: wpa_supplicant's
+            P2P control interface), ``"sim"`` (the bundled simulator), or ``None``: the
+            ``WIFIDIRECT_BACKEND`` environment variable if set, else the platform's real
+            backend (``"wlanapi"`` on Windows, ``"wpas"`` on Linux). Never the simulator
+            unless it is chosen.
 
     Raises:
-        ValueError / TypeError: for a bad ``backend``.
+        ConfigurationError / TypeError: for a bad ``backend``.
         wifidirect.BackendUnavailableError: the backend cannot be loaded here.
         wifidirect.WFDError: ``WFDOpenHandle`` failed (e.g. :class:`SessionLimitError`).
 
@@ -55,7 +57,7 @@ class Client:
 
     @property
     def backend(self) -> str:
-        """The backend in use: ``"wlanapi"`` or ``"sim"``."""
+        """The backend in use: ``"wlanapi"``, ``"wpas"`` or ``"sim"``."""
         return self._state.backend.name
 
     @property

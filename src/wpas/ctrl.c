@@ -28,8 +28,7 @@ static int64_t now_ms(void)
 
 int wpas_ctrl_open(wpas_ctrl *c, const char *path)
 {
-    struct sockaddr_un remote;
-    sa_family_t local = AF_UNIX;
+    struct sockaddr_un remote, local;
     int fd, err;
     c->fd = -1;
     if (path == NULL || strlen(path) >= sizeof remote.sun_path)
@@ -37,8 +36,11 @@ int wpas_ctrl_open(wpas_ctrl *c, const char *path)
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return errno;
-    /* autobind: an address in the abstract namespace, chosen by the kernel */
-    if (bind(fd, (struct sockaddr *)&local, sizeof local) != 0) {
+    /* autobind: an address in the abstract namespace, chosen by the kernel (only the family is
+     * given; the rest is zeroed for tools that read the whole structure) */
+    memset(&local, 0, sizeof local);
+    local.sun_family = AF_UNIX;
+    if (bind(fd, (struct sockaddr *)&local, sizeof(sa_family_t)) != 0) {
         err = errno;
         close(fd);
         return err;

@@ -685,6 +685,7 @@ static int work(void)
                 unlink_obj(o);
                 free(o);
                 again = 1;
+                break; /* o is gone: no o->next */
             }
         }
         if (!again && G.forming == NULL && !G.service_down) {

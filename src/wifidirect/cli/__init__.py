@@ -1,7 +1,8 @@
 """The ``wifidirect`` command (also ``python -m wifidirect``).
 
 Commands: ``info``, ``devices``, ``doctor``, ``open MAC``, ``legacy MAC``, ``visibility MAC``,
-``demo`` and ``probe MAC``. Every command takes ``--backend``, ``--json`` (one JSON document on
+``demo``, ``probe MAC``, and for the wpa_supplicant backend (Linux) ``discover``, ``pair MAC``
+and ``unpair MAC``. Every command takes ``--backend``, ``--json`` (one JSON document on
 stdout instead of text) and ``--debug`` (debug logs of every native call on stderr, and
 tracebacks), before or after its name.
 
@@ -29,6 +30,8 @@ from ._commands import run_devices, run_info, run_legacy, run_open, run_visibili
 from ._demo import UsageError, run_demo, validate
 from ._doctor import run_doctor
 from ._output import Output, error_info
+from ._pairing import run_discover, run_pair, run_unpair
+from ._pairing import validate as validate_pairing
 from ._probe import run_probe
 
 __all__ = ["main"]
@@ -79,6 +82,19 @@ def _finite_seconds(text: str) -> float:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = _finite_seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"seconds must be > 0: {text!r}")
+    return value
+
+
+def _pin(text: str) -> str:
+    if not text.isdigit() or len(text) > 8:
+        raise argparse.ArgumentTypeError(f"a PIN is up to 8 digits: {text!r}")
+    return text
+
+
 def _peer_count(text: str) -> int:
     try:
         value = int(text)
@@ -99,10 +115,10 @@ def _common(subcommand: bool) -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument(
         "--backend",
-        choices=("wlanapi", "sim"),
+        choices=("wlanapi", "wpas", "sim"),
         default=default(None),
         help="backend (default: $WIFIDIRECT_BACKEND, else the platform's real one: wlanapi on "
-        "Windows; the demo runs on sim unless this is given)",
+        "Windows, wpas on Linux; the demo runs on sim unless this is given)",
     )
     common.add_argument(
         "--json", action="store_true", default=default(False), help="print one JSON document"
@@ -183,6 +199,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", default="wifidirect-probe.json", metavar="FILE", help="the JSON file to write"
     )
+
+    p = commands.add_parser(
+        "discover", parents=sub, help="search for Wi-Fi Direct devices (wpas backend, Linux)"
+    )
+    p.add_argument("--timeout", type=_positive_seconds, default=10.0, help="seconds to search (10)")
+
+    p = commands.add_parser(
+        "pair", parents=sub, help="pair with a device: push button or PIN (wpas backend, Linux)"
+    )
+    p.add_argument("address", type=_address, metavar="MAC", help="the device's P2P address")
+    p.add_argument("--pin", type=_pin, help="the PIN the device shows (default: push button)")
+    p.add_argument("--timeout", type=_positive_seconds, default=60.0, help="seconds to wait (60)")
+
+    p = commands.add_parser("unpair", parents=sub, help="forget a pairing (wpas backend, Linux)")
+    p.add_argument("address", type=_address, metavar="MAC", help="the device's P2P address")
     return parser
 
 
@@ -199,6 +230,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Output], int]] = {
     "visibility": run_visibility,
     "demo": _demo,
     "probe": run_probe,
+    "discover": run_discover,
+    "pair": run_pair,
+    "unpair": run_unpair,
 }
 
 
@@ -210,7 +244,12 @@ def _one_line(exc: BaseException) -> str:
 
 
 #: Option checks that need more than one option, run before any native call, by command.
-VALIDATORS: dict[str, Callable[[argparse.Namespace], None]] = {"demo": validate}
+VALIDATORS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "demo": validate,
+    "discover": validate_pairing,
+    "pair": validate_pairing,
+    "unpair": validate_pairing,
+}
 
 
 def _usage_error(exc: _UsageError, argv: Sequence[str]) -> int:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-__all__ = ["Output", "Progress", "error_info", "percentile", "table"]
+__all__ = ["Output", "Progress", "Status", "error_info", "percentile", "table"]
 
 
 class Output:
@@ -111,6 +111,33 @@ class Progress:
             self._draw()
             self.stream.write("\n")
             self.stream.flush()
+
+
+class Status:
+    """One status line redrawn in place on a terminal ("searching: 3 devices found (2.1 s)"),
+    never wider than it; nothing elsewhere (``stream=None`` or not a terminal)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream = stream if stream is not None and stream.isatty() else None
+        self.started = time.perf_counter()
+        self._drawn = 0
+
+    def update(self, text: str) -> None:
+        """Show ``text`` with the time elapsed."""
+        if self.stream is None:
+            return
+        columns = shutil.get_terminal_size().columns - 1
+        line = f"  {text} ({time.perf_counter() - self.started:.1f} s)"[: max(columns, 1)]
+        self.stream.write("\r" + line.ljust(min(self._drawn, columns)))
+        self.stream.flush()
+        self._drawn = len(line)
+
+    def clear(self) -> None:
+        """Erase the line (before other output)."""
+        if self.stream is not None and self._drawn:
+            self.stream.write("\r" + " " * self._drawn + "\r")
+            self.stream.flush()
+            self._drawn = 0
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

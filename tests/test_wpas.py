@@ -507,3 +507,15 @@ def test_cli_pairing_is_refused_on_other_backends(
         assert "is for the wpas backend (Linux)" in capsys.readouterr().err
     assert main(["pair", PEER, "--pin", "12ab"]) == 2
     assert "a PIN is up to 8 digits" in capsys.readouterr().err
+
+
+def test_a_group_that_starts_after_its_formation_ended_is_removed(fake: FakeWpas) -> None:
+    # wpa_supplicant may be a step ahead of our P2P_CANCEL: the group of a cancelled
+    # formation starts anyway. Nobody owns it: the backend removes it.
+    fake.add_peer(PEER, delay=0.2)
+    with wifidirect.Client("wpas") as client:
+        with pytest.raises(TimeoutError):
+            client.open_session_sync(PEER, timeout=0.1)
+        wait_until(lambda: fake.commands("P2P_GROUP_REMOVE") == ["P2P_GROUP_REMOVE p2p-wlan0-0"])
+        assert fake.open_groups == {}
+        open_sync(client).close()  # and the next open works

@@ -74,7 +74,10 @@ class Connector:
         self._client: wifidirect.Client | None = None
 
     async def __aenter__(self) -> Connector:
-        self._client = wifidirect.Client()
+        try:
+            self._client = wifidirect.Client()
+        except wifidirect.ServiceNotActiveError as exc:  # WFDOpenHandle: no service to talk to
+            raise WiFiDirectUnavailableError(str(exc)) from exc
         return self
 
     async def __aexit__(

@@ -101,7 +101,7 @@ def test_a_stopped_service_or_policy_ends_the_search(devices: SimController, sto
     else:
         devices.policy(disabled=True)
     with pytest.raises(WiFiDirectUnavailableError):
-        connect([TV, PHONE, SPEAKER])
+        connect([TV, PHONE, SPEAKER])  # the service: already the client; the policy: the open
     assert devices.stats.callbacks_delivered == 0  # refused synchronously: nothing was tried
 
 

@@ -462,12 +462,20 @@ static void remove_group(const char *ifname)
 
 /* End a formation that failed or was cancelled: stop what wpa_supplicant does for it (a failed
  * invite as group owner can leave a group interface behind), then deliver (lock held). */
+/* Seconds during which a group that starts for a formation that already ended (cancelled,
+ * timed out: wpa_supplicant may have been a step ahead of its P2P_CANCEL) is removed. */
+#define LATE_GROUP_MS 15000u
+
 static void fail(wobj *s, DWORD error, DWORD reason)
 {
     char reply[64], ifname[64];
     int forming = s->state == S_FORMING && s->step >= F_FIND;
     memcpy(ifname, s->ifname, sizeof ifname);
     s->ifname[0] = '\0';
+    if (forming && s->step >= F_RESULT) {
+        memcpy(G.late_peer, s->peer, 6);
+        G.late_until = plat_now_ns() + (uint64_t)LATE_GROUP_MS * 1000000u;
+    }
     if (forming) {
         wpas_unlock();
         (void)wpas_request("P2P_CANCEL", reply, sizeof reply);
@@ -578,6 +586,14 @@ static void on_event(const wpas_event *ev)
                 succeed(s); /* we joined the peer's group */
             else if (ev->go)
                 s->step = F_STATION; /* our group is up: the peer still has to join it */
+        } else if (s == NULL && plat_now_ns() < G.late_until &&
+                   (ev->go || (ev->has_peer && memcmp(ev->peer, G.late_peer, 6) == 0))) {
+            /* The group of a formation that ended: nobody owns it, nothing may be left. */
+            char ifname[64];
+            G.late_until = 0;
+            snprintf(ifname, sizeof ifname, "%s", ev->ifname);
+            wpas_trace("removing the late group %s", ifname);
+            remove_group(ifname);
         }
         break;
     case WPAS_EV_STA_CONNECTED:

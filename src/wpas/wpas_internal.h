@@ -110,6 +110,8 @@ typedef struct {
     int service_down;         /* the event socket failed: no wpa_supplicant */
     uint64_t link_seq;
     wobj *forming;            /* the session whose formation runs */
+    unsigned char late_peer[6]; /* a formation that ended while wpa_supplicant went on ... */
+    uint64_t late_until;        /* ... may still start its group until then: it is removed */
     uint32_t formation_ms, reply_ms, visibility_ms;
     plat_mutex req_lock;      /* the request socket */
     wpas_ctrl req;

@@ -1,0 +1,113 @@
+"""The real stack of tools/hwsim-test: the peer (its P2P device address, already paired, and
+its control socket) and a shell in the guest. Outside tools/hwsim-test these tests are not
+collected by default (the `real_stack` marker); asked for without the stack, they fail."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import wifidirect
+from wifidirect import wpas
+
+pytestmark = pytest.mark.real_stack
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"${name} is not set: run these tests with tools/hwsim-test", pytrace=False)
+    return value
+
+
+class Ctrl:
+    """A control-socket client of the peer's wpa_supplicant."""
+
+    def __init__(self, path: str) -> None:
+        self.local = tempfile.mktemp(prefix="t-", dir="/tmp")
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind(self.local)
+        self.s.connect(path)
+
+    def request(self, cmd: str, timeout: float = 10.0) -> str:
+        self.s.settimeout(timeout)
+        self.s.send(cmd.encode())
+        while True:
+            reply = self.s.recv(65536).decode(errors="replace")
+            if not reply.startswith("<"):
+                return reply
+
+    def close(self) -> None:
+        self.s.close()
+        os.unlink(self.local)
+
+
+class Shell:
+    """One command line at a time in the guest (tools/hwsim/init's port "sh")."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def run(self, line: str, timeout: float = 60.0) -> tuple[int, str]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(self.path)
+            s.settimeout(timeout)
+            s.sendall(line.encode() + b"\n")
+            out = b""
+            while not re.search(rb"@@rc=(\d+)@@", out):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                out += chunk
+        m = re.search(rb"@@rc=(\d+)@@", out)
+        text = out[: m.start()].decode(errors="replace") if m else out.decode(errors="replace")
+        return (int(m.group(1)) if m else -1), text
+
+
+@pytest.fixture(scope="session")
+def peer() -> str:
+    """The peer's P2P device address (paired by tools/hwsim-test)."""
+    return _env("WIFIDIRECT_TEST_PEER")
+
+
+@pytest.fixture
+def peer_ctrl() -> Iterator[Ctrl]:
+    ctrl = Ctrl(_env("WIFIDIRECT_TEST_PEER_CTRL"))
+    yield ctrl
+    ctrl.close()
+
+
+@pytest.fixture(scope="session")
+def shell() -> Shell:
+    return Shell(_env("WIFIDIRECT_TEST_SHELL"))
+
+
+def our_groups(shell: Shell) -> list[str]:
+    """Our side's group interfaces in the guest (p2p-wlan0-N)."""
+    rc, out = shell.run("ls /sys/class/net")
+    assert rc == 0, out
+    return sorted(name for name in out.split() if name.startswith("p2p-wlan0-"))
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left(shell: Shell) -> Iterator[None]:
+    """Every test leaves the stack as it found it: no group interface of ours, no client of the
+    backend left."""
+    yield
+    deadline = time.monotonic() + 20
+    while our_groups(shell) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert our_groups(shell) == [], "a group interface was left behind"
+
+
+@pytest.fixture
+def client() -> Iterator[wifidirect.Client]:
+    wpas.set_timeouts(formation=60)  # software-emulated radios are slow
+    with wifidirect.Client("wpas") as c:
+        yield c

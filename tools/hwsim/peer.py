@@ -1,0 +1,88 @@
+"""The peer's side in tools/hwsim-test: a device that accepts.
+
+It keeps the peer's wpa_supplicant (B) discoverable (``P2P_LISTEN``, again after every group and
+every few seconds) and accepts pairing: a ``P2P-GO-NEG-REQUEST`` from A is answered with
+``P2P_CONNECT <A> pbc persistent go_intent=0`` (the user pressing the button). Invitations to a
+stored group need nothing here: B runs with ``persistent_reconnect=1``. Every event B sees is
+written to the log, with the time.
+
+    python tools/hwsim/peer.py --ctrl RUN/ctrl-b/p2p-dev-wlan1 --log RUN/peer.log
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import tempfile
+import time
+
+
+class Ctrl:
+    """A wpa_supplicant control-socket client (one bound datagram socket)."""
+
+    def __init__(self, path: str) -> None:
+        self.local = tempfile.mktemp(prefix="peer-", dir="/tmp")
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.s.bind(self.local)
+        self.s.connect(path)
+
+    def request(self, cmd: str, timeout: float = 5.0) -> str:
+        self.s.settimeout(timeout)
+        self.s.send(cmd.encode())
+        while True:
+            reply = self.s.recv(65536).decode(errors="replace")
+            if not reply.startswith("<"):
+                return reply
+
+    def close(self) -> None:
+        self.s.close()
+        os.unlink(self.local)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ctrl", required=True, help="the peer's P2P device socket")
+    parser.add_argument("--log", required=True)
+    args = parser.parse_args()
+    for _ in range(300):
+        try:
+            events, commands = Ctrl(args.ctrl), Ctrl(args.ctrl)
+            if commands.request("PING", 1).startswith("PONG"):
+                break
+        except OSError:
+            pass
+        time.sleep(0.1)
+    else:
+        raise SystemExit(f"peer: no wpa_supplicant at {args.ctrl}")
+    assert events.request("ATTACH").startswith("OK")
+    log = open(args.log, "a", buffering=1)  # noqa: SIM115 (for the life of the process)
+    started = time.monotonic()
+
+    def note(text: str) -> None:
+        log.write(f"{time.monotonic() - started:9.3f} {text}\n")
+
+    def listen() -> None:
+        note(f"P2P_LISTEN -> {commands.request('P2P_LISTEN').strip()}")
+
+    listen()
+    print("peer: ready", flush=True)
+    events.s.settimeout(5.0)
+    while True:
+        try:
+            event = events.s.recv(65536).decode(errors="replace")
+        except TimeoutError:
+            listen()  # stay discoverable (a listen ends with any other P2P activity)
+            continue
+        note(event)
+        request = re.search(r"P2P-GO-NEG-REQUEST ([0-9a-f:]{17})", event)
+        if request:
+            cmd = f"P2P_CONNECT {request.group(1)} pbc persistent go_intent=0"
+            note(f"{cmd} -> {commands.request(cmd).strip()}")
+        elif re.search(r"P2P-GROUP-REMOVED|P2P-GROUP-FORMATION-FAILURE|P2P-FIND-STOPPED", event):
+            listen()
+
+
+if __name__ == "__main__":
+    main()

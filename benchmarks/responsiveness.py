@@ -65,7 +65,7 @@ async def during(slow_call, client):
     tick.cancel()
     return worst[0], opened
 
-mine, other = wifidirect.Client(), wifidirect.Client()
+mine, other = wifidirect.Client("sim"), wifidirect.Client("sim")
 delay("WFDOpenLegacySession", 1.0)
 legacy_lag, legacy_opens = asyncio.run(during(lambda: legacy_sync(mine, PRINTER).close(), mine))
 delay("WFDOpenLegacySession", 0.0)
@@ -106,7 +106,7 @@ def threads():
     return found
 
 async def once():
-    async with wifidirect.Client() as client:
+    async with wifidirect.Client("sim") as client:
         (await client.open_session(TV)).close()
 
 asyncio.run(once())
@@ -128,7 +128,7 @@ print(json.dumps({
 """
 
 FORK = """
-client = wifidirect.Client()
+client = wifidirect.Client("sim")
 async def used():  # the program used the async API before it forks
     (await client.open_session(TV)).close()
 asyncio.run(used())

@@ -28,7 +28,7 @@ def rss_kib() -> int:
 async def soak(cycles: int, inflight: int) -> tuple[int, int]:
     checkpoint = cycles // 5
     warm = end = 0
-    async with wifidirect.Client() as client:
+    async with wifidirect.Client("sim") as client:
         done = 0
         started = time.monotonic()
         while done < cycles:

@@ -384,6 +384,7 @@ class FakeWpas:
         if peer.behaviour == "unpaired":
             peer.behaviour = "accept"  # paired now: its persistent group is stored
         self.event(GROUP_STARTED_GO.replace("p2p-wlan0-1", ifname), after=peer.delay)
+        self.event(STA_CONNECTED.replace(PEER, peer.address), after=peer.delay * 2)
         return "OK\n"
 
 

@@ -391,12 +391,16 @@ static DWORD save(void)
     return saves ? simple("SAVE_CONFIG") : W_SUCCESS;
 }
 
-/* Wait on an attached socket for the event that ends a pairing. */
+/* Wait on an attached socket until the pairing's group is complete: we joined the peer's group,
+ * or the peer joined ours (AP-STA-CONNECTED). Only then has wpa_supplicant stored the
+ * persistent group with the peer (removing the group earlier makes the peer's provisioning
+ * fail, and nothing is stored). The group's interface goes into ifname. */
 static DWORD await_group(wpas_ctrl *events, const unsigned char *peer, uint64_t deadline,
                          char *ifname, size_t size)
 {
     char buf[4096];
     wpas_event ev;
+    ifname[0] = '\0';
     for (;;) {
         uint64_t now = plat_now_ns();
         long n;
@@ -408,13 +412,21 @@ static DWORD await_group(wpas_ctrl *events, const unsigned char *peer, uint64_t 
         if (n < 0)
             return W_SERVICE_NOT_ACTIVE;
         wpas_parse_event(buf, (size_t)n, &ev);
-        if (ev.type == WPAS_EV_GROUP_STARTED && (ev.go || !ev.has_peer ||
-                                                 memcmp(ev.peer, peer, 6) == 0)) {
+        wpas_trace("pairing: %.120s", buf);
+        if (ev.type == WPAS_EV_GROUP_STARTED) {
             snprintf(ifname, size, "%s", ev.ifname);
-            return W_SUCCESS;
-        }
-        if (ev.type == WPAS_EV_FORMATION_FAILURE)
+            if (!ev.go && ev.has_peer && memcmp(ev.peer, peer, 6) == 0)
+                return W_SUCCESS; /* we joined the peer's group: provisioned */
+        } else if (ev.type == WPAS_EV_STA_CONNECTED && ifname[0] != '\0' && ev.has_peer &&
+                   memcmp(ev.peer, peer, 6) == 0) {
+            return W_SUCCESS; /* the peer joined ours */
+        } else if (ev.type == WPAS_EV_FORMATION_FAILURE ||
+                   (ev.type == WPAS_EV_GROUP_REMOVED && ifname[0] != '\0' &&
+                    strcmp(ev.ifname, ifname) == 0)) {
+            if (ev.type == WPAS_EV_GROUP_REMOVED)
+                ifname[0] = '\0';
             return W_NOT_AUTHENTICATED;
+        }
     }
 }
 
@@ -487,8 +499,13 @@ DWORD wpas_pair(const unsigned char *address, const char *pin, uint32_t timeout_
         return n < 0 ? W_SERVICE_NOT_ACTIVE : W_NOT_FOUND;
     }
     rc = await_group(&events, address, deadline, ifname, sizeof ifname);
-    if (rc != W_SUCCESS)
+    if (rc != W_SUCCESS) {
         (void)wpas_request("P2P_CANCEL", reply, sizeof reply);
+        if (ifname[0] != '\0') { /* a group that formed half-way */
+            snprintf(cmd, sizeof cmd, "P2P_GROUP_REMOVE %s", ifname);
+            (void)wpas_request(cmd, reply, sizeof reply);
+        }
+    }
     (void)wpas_ctrl_request(&events, "DETACH", reply, sizeof reply, (int)G.reply_ms);
     wpas_ctrl_close(&events);
     if (rc != W_SUCCESS)

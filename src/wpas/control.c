@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,14 @@
 
 void wpas_trace(const char *fmt, ...)
 {
-    static int enabled = -1;
+    static _Atomic int enabled = -1; /* every thread computes the same value */
     va_list ap;
-    if (enabled < 0) /* a benign race: every thread computes the same value */
-        enabled = getenv("WIFIDIRECT_WPAS_TRACE") != NULL;
-    if (!enabled)
+    int on = atomic_load_explicit(&enabled, memory_order_relaxed);
+    if (on < 0) {
+        on = getenv("WIFIDIRECT_WPAS_TRACE") != NULL;
+        atomic_store_explicit(&enabled, on, memory_order_relaxed);
+    }
+    if (!on)
         return;
     va_start(ap, fmt);
     fprintf(stderr, "[wpas %.3f] ", (double)(plat_now_ns() % 1000000000000ull) / 1e9);

@@ -3,7 +3,7 @@
  * as a cffi cdef (declarations only, literal sizes). Strings are UTF-8.
  */
 
-/* A P2P device seen by discovery (P2P_PEERS / P2P_PEER). */
+/* A P2P device seen by discovery (P2P_PEER FIRST / NEXT-<address>). */
 typedef struct {
     unsigned char address[6];      /* its P2P device address */
     char name[64];                 /* device_name */
@@ -23,6 +23,10 @@ DWORD wpas_own_address(unsigned char *out);
 /* Timeouts in milliseconds (0 keeps a value): a session's formation (default 30000), one
  * request's reply (default 3000), a visibility update's targeted discovery (default 5000). */
 void wpas_set_timeouts(uint32_t formation_ms, uint32_t reply_ms, uint32_t visibility_ms);
+/* As group owner, a session's group is removed no sooner than settle_ms after the peer joined
+ * (default 1000): the peer's wpa_supplicant finishes its side a moment after ours; a group
+ * removed before then is a formation failure there, and it refuses invitations for 10 s. */
+void wpas_set_settle(uint32_t settle_ms);
 
 /* Discovery: P2P_FIND for timeout_s seconds (0: until stopped), the devices seen so far, stop. */
 DWORD wpas_find_start(uint32_t timeout_s);

@@ -41,11 +41,11 @@ def ctrl_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 @pytest.fixture
 def fake(ctrl_dir: Path) -> Iterator[FakeWpas]:
     server = FakeWpas(ctrl_dir)
-    wpas.set_timeouts(formation=5, reply=1, visibility=0.3)
+    wpas.set_timeouts(formation=5, reply=1, visibility=0.3, settle=0)
     wpas.configure(str(ctrl_dir))
     yield server
     server.close()
-    wpas.set_timeouts(formation=30, reply=3, visibility=5)
+    wpas.set_timeouts(formation=30, reply=3, visibility=5, settle=1)
 
 
 def open_sync(client: wifidirect.Client, address: str = PEER) -> wifidirect.Session:
@@ -165,6 +165,31 @@ def test_open_as_group_owner_then_close(fake: FakeWpas) -> None:
         wait_until(lambda: fake.commands("P2P_GROUP_REMOVE") == ["P2P_GROUP_REMOVE p2p-wlan0-0"])
         assert not session.connected
     assert fake.open_groups == {}
+
+
+def test_a_new_group_we_own_settles_before_it_is_removed(fake: FakeWpas) -> None:
+    # The peer's wpa_supplicant finishes its side just after ours: removing the group at once
+    # is a formation failure there (it then refuses invitations for 10 s).
+    fake.add_peer(PEER, we_go=True)
+    wpas.set_timeouts(settle=2)
+    client = wifidirect.Client("wpas")
+    open_sync(client).close()
+    assert list(fake.open_groups) == ["p2p-wlan0-0"] and not fake.commands("P2P_GROUP_REMOVE")
+    client.close()  # closing the client removes its sessions' groups before it returns
+    assert fake.commands("P2P_GROUP_REMOVE") == ["P2P_GROUP_REMOVE p2p-wlan0-0"]
+    assert fake.open_groups == {}
+    with pytest.raises(ValueError, match="settle must be a finite number of seconds >= 0"):
+        wpas.set_timeouts(settle=-1)
+
+
+def test_closing_the_client_leaves_no_group(fake: FakeWpas) -> None:
+    fake.add_peer(PEER, we_go=True)
+    fake.add_peer(OTHER)
+    client = wifidirect.Client("wpas")
+    sessions = [open_sync(client), open_sync(client, OTHER)]
+    client.close()  # a process may exit next: nothing is left in wpa_supplicant
+    assert fake.open_groups == {} and len(fake.commands("P2P_GROUP_REMOVE")) == 2
+    assert not any(s.connected for s in sessions)
 
 
 def test_the_interface_guid_is_derived_from_the_group_interface(fake: FakeWpas) -> None:
@@ -381,6 +406,13 @@ def test_discover_reports_progress(fake: FakeWpas) -> None:
         (OTHER, "Phone", False),
     }
     assert seen and fake.commands("P2P_STOP_FIND")
+    # wpa_supplicant lists its peers one request at a time, until FAIL
+    walk = [
+        c
+        for c in fake.commands("P2P_PEER")
+        if c.split()[1:2] != [PEER] and c.split()[1:2] != [OTHER]
+    ]
+    assert walk[-3:] == ["P2P_PEER FIRST", f"P2P_PEER NEXT-{PEER}", f"P2P_PEER NEXT-{OTHER}"]
 
 
 def test_pair_then_unpair(fake: FakeWpas) -> None:

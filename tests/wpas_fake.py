@@ -289,6 +289,25 @@ class FakeWpas:
             if peer is None or not peer.we_go:
                 return "FAIL\n"
             return peer.address
+        if (
+            cmd == "P2P_PEER"
+            and len(words) == 2
+            and (words[1] == "FIRST" or words[1].startswith("NEXT-"))
+        ):
+            # wpa_supplicant's walk over the peers it has found, one per request
+            listed = [
+                p
+                for p in self.peers.values()
+                if p.behaviour != "absent" and (p.behaviour != "hidden" or p.found)
+            ]
+            index = 0
+            if words[1] != "FIRST":
+                after = [i for i, p in enumerate(listed) if p.address == words[1][5:]]
+                index = after[0] + 1 if after else len(listed)
+            if index >= len(listed):
+                return "FAIL\n"
+            peer = listed[index]
+            return PEER_INFO.replace(PEER, peer.address).replace("hwsim-p2p-1", peer.name)
         if cmd == "P2P_PEER" and len(words) == 2:
             peer = self.peers.get(words[1])
             if (
@@ -298,8 +317,6 @@ class FakeWpas:
             ):
                 return "FAIL\n"
             return PEER_INFO.replace(PEER, peer.address).replace("hwsim-p2p-1", peer.name)
-        if cmd == "P2P_PEERS":
-            return "".join(f"{p.address}\n" for p in self.peers.values() if p.behaviour != "absent")
         if cmd == "P2P_FIND":
             self._finding = True
             for peer in self.peers.values():

@@ -98,26 +98,40 @@ def saves_pairings() -> bool:
     return bool(lib.wpas_saves_config() == 1)
 
 
-def _ms(value: object, name: str) -> int:
+def _ms(value: object, name: str, *, zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number of seconds, not {value!r}")
     seconds = float(value)
+    if zero and seconds == 0:
+        return 0
     if not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"{name} must be a finite number of seconds > 0, not {value!r}")
+        least = ">= 0" if zero else "> 0"
+        raise ValueError(f"{name} must be a finite number of seconds {least}, not {value!r}")
     return max(1, min(int(seconds * 1000), 0xFFFFFFFF))
 
 
 def set_timeouts(
-    *, formation: float | None = None, reply: float | None = None, visibility: float | None = None
+    *,
+    formation: float | None = None,
+    reply: float | None = None,
+    visibility: float | None = None,
+    settle: float | None = None,
 ) -> None:
     """Seconds a session's formation may take before its open fails with ERROR_TIMEOUT
-    (default 30), that wpa_supplicant may take to answer a request (3), and that a visibility
-    update searches for its device (5). ``None`` keeps a value."""
+    (default 30), that wpa_supplicant may take to answer a request (3), that a visibility
+    update searches for its device (5), and that a group we own stays up at least after the
+    peer joined (1; 0 for none): the peer's wpa_supplicant finishes its side a moment after
+    ours, and a group removed before then fails there and keeps it busy for 10 s. ``None``
+    keeps a value."""
     values = [
         0 if v is None else _ms(v, n)
         for v, n in ((formation, "formation"), (reply, "reply"), (visibility, "visibility"))
     ]
-    _lib()[1].wpas_set_timeouts(*values)
+    settle_ms = None if settle is None else _ms(settle, "settle", zero=True)
+    lib = _lib()[1]
+    lib.wpas_set_timeouts(*values)
+    if settle_ms is not None:
+        lib.wpas_set_settle(settle_ms)
 
 
 def _peers(ffi: Any, lib: Any) -> tuple[Peer, ...]:
@@ -125,7 +139,7 @@ def _peers(ffi: Any, lib: Any) -> tuple[Peer, ...]:
     count = ffi.new("uint32_t *")
     while True:
         out = ffi.new("wpas_peer[]", capacity)
-        check(lib.wpas_find_peers(out, capacity, count), "P2P_PEERS")
+        check(lib.wpas_find_peers(out, capacity, count), "P2P_PEER")
         if count[0] <= capacity:
             break
         capacity = count[0] + 16

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 /* ---- tracing ---------------------------------------------------------------------------- */
 
@@ -269,6 +270,13 @@ void wpas_set_timeouts(uint32_t formation_ms, uint32_t reply_ms, uint32_t visibi
     wpas_unlock();
 }
 
+void wpas_set_settle(uint32_t settle_ms)
+{
+    wpas_lock();
+    G.settle_ms = settle_ms;
+    wpas_unlock();
+}
+
 int32_t wpas_saves_config(void)
 {
     int32_t saves;
@@ -347,38 +355,49 @@ DWORD wpas_find_start(uint32_t timeout_s)
 
 DWORD wpas_find_stop(void) { return simple("P2P_STOP_FIND"); }
 
+/* The peers discovery has found: wpa_supplicant lists them one at a time (P2P_PEER FIRST, then
+ * P2P_PEER NEXT-<address> until FAIL; each reply is the address on its first line, then the
+ * peer's fields). Bounded, and a list that repeats itself ends: a hostile reply cannot loop. */
+#define MAX_PEER_WALK 1024
+
 DWORD wpas_find_peers(wpas_peer *out, uint32_t capacity, uint32_t *count)
 {
-    char reply[8192], info[4096], cmd[64];
-    long n, m;
-    size_t pos = 0;
-    uint32_t found = 0;
+    char info[4096], cmd[64];
+    long m;
+    uint32_t found = 0, steps;
+    unsigned char mac[6], last[6];
+    int have_last = 0;
     if (count == NULL || (out == NULL && capacity > 0))
         return W_INVALID_PARAMETER;
-    n = wpas_request("P2P_PEERS", reply, sizeof reply);
-    if (n < 0)
-        return W_SERVICE_NOT_ACTIVE;
-    while (pos < (size_t)n) {
-        size_t end = pos;
-        unsigned char mac[6];
-        while (end < (size_t)n && reply[end] != '\n')
+    snprintf(cmd, sizeof cmd, "P2P_PEER FIRST");
+    for (steps = 0; steps < MAX_PEER_WALK; steps++) {
+        size_t end = 0;
+        char mac_text[18];
+        m = wpas_request(cmd, info, sizeof info);
+        if (m < 0)
+            return W_SERVICE_NOT_ACTIVE;
+        if (wpas_reply_failed(info, (size_t)m))
+            break; /* the end of the list */
+        while (end < (size_t)m && info[end] != '\n')
             end++;
-        if (end - pos == 17 && wpas_parse_mac(reply + pos, 17, mac)) {
-            if (found < capacity) {
-                wpas_peer *p = &out[found];
-                long id;
-                int go;
-                memset(p, 0, sizeof *p);
-                memcpy(p->address, mac, 6);
-                snprintf(cmd, sizeof cmd, "P2P_PEER %.17s", reply + pos);
-                m = wpas_request(cmd, info, sizeof info);
-                if (m > 0 && !wpas_reply_failed(info, (size_t)m))
-                    (void)wpas_value(info, (size_t)m, "device_name", p->name, sizeof p->name);
-                p->paired = wpas_find_network(mac, &id, &go) == W_SUCCESS;
-            }
-            found++;
+        if (end != 17 || !wpas_parse_mac(info, 17, mac))
+            break; /* not a peer entry: stop rather than guess */
+        if (have_last && memcmp(mac, last, 6) == 0)
+            break;
+        memcpy(last, mac, 6);
+        have_last = 1;
+        if (found < capacity) {
+            wpas_peer *p = &out[found];
+            long id;
+            int go;
+            memset(p, 0, sizeof *p);
+            memcpy(p->address, mac, 6);
+            (void)wpas_value(info, (size_t)m, "device_name", p->name, sizeof p->name);
+            p->paired = wpas_find_network(mac, &id, &go) == W_SUCCESS;
         }
-        pos = end + 1;
+        found++;
+        wpas_format_mac(mac, mac_text);
+        snprintf(cmd, sizeof cmd, "P2P_PEER NEXT-%s", mac_text);
     }
     *count = found;
     return W_SUCCESS;
@@ -400,11 +419,12 @@ static DWORD save(void)
  * persistent group with the peer (removing the group earlier makes the peer's provisioning
  * fail, and nothing is stored). The group's interface goes into ifname. */
 static DWORD await_group(wpas_ctrl *events, const unsigned char *peer, uint64_t deadline,
-                         char *ifname, size_t size)
+                         char *ifname, size_t size, int *go)
 {
     char buf[4096];
     wpas_event ev;
     ifname[0] = '\0';
+    *go = 0;
     for (;;) {
         uint64_t now = plat_now_ns();
         long n;
@@ -419,6 +439,7 @@ static DWORD await_group(wpas_ctrl *events, const unsigned char *peer, uint64_t 
         wpas_trace("pairing: %.120s", buf);
         if (ev.type == WPAS_EV_GROUP_STARTED) {
             snprintf(ifname, size, "%s", ev.ifname);
+            *go = ev.go;
             if (!ev.go && ev.has_peer && memcmp(ev.peer, peer, 6) == 0)
                 return W_SUCCESS; /* we joined the peer's group: provisioned */
         } else if (ev.type == WPAS_EV_STA_CONNECTED && ifname[0] != '\0' && ev.has_peer &&
@@ -461,6 +482,8 @@ DWORD wpas_pair(const unsigned char *address, const char *pin, uint32_t timeout_
     DWORD rc;
     long n;
     size_t i;
+    int go = 0;
+    uint32_t settle_ms;
     if (address == NULL || timeout_ms == 0)
         return W_INVALID_PARAMETER;
     if (pin != NULL) { /* digits only: it goes into a command line */
@@ -502,7 +525,7 @@ DWORD wpas_pair(const unsigned char *address, const char *pin, uint32_t timeout_
         wpas_ctrl_close(&events);
         return n < 0 ? W_SERVICE_NOT_ACTIVE : W_NOT_FOUND;
     }
-    rc = await_group(&events, address, deadline, ifname, sizeof ifname);
+    rc = await_group(&events, address, deadline, ifname, sizeof ifname, &go);
     if (rc != W_SUCCESS) {
         (void)wpas_request("P2P_CANCEL", reply, sizeof reply);
         if (ifname[0] != '\0') { /* a group that formed half-way */
@@ -514,7 +537,16 @@ DWORD wpas_pair(const unsigned char *address, const char *pin, uint32_t timeout_
     wpas_ctrl_close(&events);
     if (rc != W_SUCCESS)
         return rc;
-    /* Paired: the persistent group is stored. Its session is not wanted now. */
+    /* Paired: the persistent group is stored. Its session is not wanted now; as its owner,
+     * give the peer its moment to finish (see wpas_set_settle). */
+    wpas_lock();
+    settle_ms = G.settle_ms;
+    wpas_unlock();
+    if (go && settle_ms > 0) {
+        struct timespec pause = {(time_t)(settle_ms / 1000), (long)(settle_ms % 1000) * 1000000L};
+        while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {
+        }
+    }
     snprintf(cmd, sizeof cmd, "P2P_GROUP_REMOVE %s", ifname);
     (void)wpas_request(cmd, reply, sizeof reply);
     return save();

@@ -42,6 +42,7 @@ static void init(void)
     G.formation_ms = 30000;
     G.reply_ms = 3000;
     G.visibility_ms = 5000;
+    G.settle_ms = 1000;
     G.next_id = 1;
     pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
@@ -268,7 +269,7 @@ DWORD WINAPI WFDCancelOpenSession(HANDLE hsession)
         return W_INVALID_PARAMETER;
     wpas_lock();
     s = lookup(hsession, K_SESSION);
-    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING) {
+    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING || s->state == S_REMOVING) {
         wpas_unlock();
         return W_INVALID_HANDLE;
     }
@@ -287,7 +288,7 @@ DWORD WINAPI WFDCloseSession(HANDLE hsession)
         return W_INVALID_PARAMETER;
     wpas_lock();
     s = lookup(hsession, K_SESSION);
-    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING) {
+    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING || s->state == S_REMOVING) {
         wpas_unlock();
         return W_INVALID_HANDLE;
     }
@@ -303,6 +304,17 @@ DWORD WINAPI WFDCloseSession(HANDLE hsession)
     wpas_wake();
     wpas_unlock();
     return W_SUCCESS;
+}
+
+/* Sessions of this client whose group is still to be removed (lock held). */
+static int closing_sessions(const wobj *c)
+{
+    const wobj *o;
+    for (o = G.objs; o != NULL; o = o->next)
+        if (o->kind == K_SESSION && o->client == c &&
+            (o->state == S_CLOSING || o->state == S_REMOVING))
+            return 1;
+    return 0;
 }
 
 DWORD WINAPI WFDCloseHandle(HANDLE hclient)
@@ -337,12 +349,18 @@ DWORD WINAPI WFDCloseHandle(HANDLE hclient)
                 wpas_link_changed();
             }
         }
+    /* Its sessions' groups are removed before it returns (as Windows closes a client's
+     * sessions with it): a process that exits next leaves nothing behind. The event thread
+     * does it: bounded by the settle time and one request's reply timeout each. */
+    wpas_wake();
+    while (!tls_in_callback && closing_sessions(c)) /* (the event thread cannot wait for itself) */
+        plat_cond_wait(&G.cv, &G.lock);
     unlink_obj(c);
     for (o = G.objs; o != NULL; o = o->next)
         if (o->kind == K_SESSION && o->client == c)
             o->client = NULL;
     free(c);
-    wpas_wake(); /* closes the groups; ends the thread when nothing is left */
+    wpas_wake(); /* ends the thread when nothing is left */
     wpas_unlock();
     return W_SUCCESS;
 }
@@ -460,12 +478,12 @@ static void remove_group(const char *ifname)
     wpas_lock();
 }
 
-/* End a formation that failed or was cancelled: stop what wpa_supplicant does for it (a failed
- * invite as group owner can leave a group interface behind), then deliver (lock held). */
 /* Seconds during which a group that starts for a formation that already ended (cancelled,
  * timed out: wpa_supplicant may have been a step ahead of its P2P_CANCEL) is removed. */
 #define LATE_GROUP_MS 15000u
 
+/* End a formation that failed or was cancelled: stop what wpa_supplicant does for it (a failed
+ * invite as group owner can leave a group interface behind), then deliver (lock held). */
 static void fail(wobj *s, DWORD error, DWORD reason)
 {
     char reply[64], ifname[64];
@@ -489,6 +507,8 @@ static void fail(wobj *s, DWORD error, DWORD reason)
 static void succeed(wobj *s)
 {
     s->guid = guid_of(s->ifname);
+    if (s->we_go) /* the peer finishes its side just after we see it join */
+        s->settled = plat_now_ns() + (uint64_t)G.settle_ms * 1000000u;
     deliver(s, 0, 0);
 }
 
@@ -675,10 +695,11 @@ static void service_lost(void)
 static int work(void)
 {
     wobj *o;
-    int again = 1, wait = -1;
+    int again = 1, wait = -1, settle_wait = -1;
     uint64_t now;
     while (again) {
         again = 0;
+        settle_wait = -1;
         now = plat_now_ns();
         for (o = G.objs; o != NULL && !again; o = o->next) {
             if (o->kind != K_SESSION)
@@ -690,12 +711,18 @@ static int work(void)
             } else if (o->state == S_FORMING && now >= o->deadline) {
                 fail(o, W_TIMEOUT, R_NOT_VISIBLE);
                 again = 1;
+            } else if (o->state == S_CLOSING && now < o->settled) {
+                int ms = (int)((o->settled - now) / 1000000u) + 1;
+                if (settle_wait < 0 || ms < settle_wait)
+                    settle_wait = ms; /* the peer may still be finishing its side */
             } else if (o->state == S_CLOSING) {
                 char ifname[64];
                 memcpy(ifname, o->ifname, sizeof ifname);
-                o->state = S_DONE;
+                o->state = S_REMOVING;
                 if (ifname[0] != '\0')
                     remove_group(ifname);
+                o->state = S_DONE;
+                plat_cond_broadcast(&G.cv); /* WFDCloseHandle may wait for it */
                 again = 1;
             } else if (o->state == S_DONE) {
                 unlink_obj(o);
@@ -704,7 +731,9 @@ static int work(void)
                 break; /* o is gone: no o->next */
             }
         }
-        if (!again && G.forming == NULL && !G.service_down) {
+        if (!again && G.forming == NULL && !G.service_down && settle_wait < 0) {
+            /* (not while a closed group settles: it is removed first, so that the next
+             * invitation of the same persistent group finds it gone) */
             wobj *oldest = NULL;
             for (o = G.objs; o != NULL; o = o->next) /* the list is newest first */
                 if (o->kind == K_SESSION && o->state == S_QUEUED)
@@ -726,6 +755,8 @@ static int work(void)
         now = plat_now_ns();
         wait = G.forming->deadline > now ? (int)((G.forming->deadline - now) / 1000000u) + 1 : 0;
     }
+    if (settle_wait >= 0 && (wait < 0 || settle_wait < wait))
+        wait = settle_wait;
     return wait;
 }
 

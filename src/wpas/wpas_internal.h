@@ -63,7 +63,8 @@ enum {
     S_FORMING,     /* its formation runs (see `step`) */
     S_DELIVERING,  /* its completion callback runs */
     S_OPEN,        /* opened: its group is up (link_up says whether the peer is still there) */
-    S_CLOSING,     /* WFDCloseSession: the handle is invalid; the group is being removed */
+    S_CLOSING,     /* WFDCloseSession: the handle is invalid; the group is to be removed */
+    S_REMOVING,    /* the event thread is removing its group */
     S_DONE         /* failed and delivered, or closed: to be freed by the event thread */
 };
 
@@ -90,6 +91,7 @@ typedef struct wobj {
     int link_up;
     int cancel;        /* WFDCancelOpenSession or the client's close asked to stop */
     uint64_t deadline; /* the formation's end (plat_now_ns) */
+    uint64_t settled;  /* as group owner: its group is not removed before this (plat_now_ns) */
     DWORD error, reason;
 } wobj;
 
@@ -113,6 +115,7 @@ typedef struct {
     unsigned char late_peer[6]; /* a formation that ended while wpa_supplicant went on ... */
     uint64_t late_until;        /* ... may still start its group until then: it is removed */
     uint32_t formation_ms, reply_ms, visibility_ms;
+    uint32_t settle_ms;       /* a new group's grace before removal (docs/wpas.md) */
     plat_mutex req_lock;      /* the request socket */
     wpas_ctrl req;
 } wpas_global;

@@ -49,22 +49,31 @@ class Ctrl:
 
 
 class Shell:
-    """One command line at a time in the guest (tools/hwsim/init's port "sh")."""
+    """One command line at a time in the guest (tools/hwsim/init's port "sh"). Each command's
+    output is told from any late output of an earlier one by a marker of its own."""
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.count = 0
 
     def run(self, line: str, timeout: float = 60.0) -> tuple[int, str]:
+        self.count += 1
+        start = f"@@start-{os.getpid()}-{self.count}@@".encode()
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(self.path)
             s.settimeout(timeout)
-            s.sendall(line.encode() + b"\n")
+            s.sendall(b"echo " + start + b"; " + line.encode() + b"\n")
             out = b""
-            while not re.search(rb"@@rc=(\d+)@@", out):
+            while True:
+                begin = out.find(start + b"\n")
+                if begin >= 0 and re.search(rb"@@rc=(\d+)@@", out[begin:]):
+                    break
                 chunk = s.recv(65536)
                 if not chunk:
                     break
                 out += chunk
+        begin = out.find(start + b"\n")
+        out = out[begin + len(start) + 1 :] if begin >= 0 else b""
         m = re.search(rb"@@rc=(\d+)@@", out)
         text = out[: m.start()].decode(errors="replace") if m else out.decode(errors="replace")
         return (int(m.group(1)) if m else -1), text

@@ -165,6 +165,11 @@ def test_open_as_group_owner_then_close(fake: FakeWpas) -> None:
         wait_until(lambda: fake.commands("P2P_GROUP_REMOVE") == ["P2P_GROUP_REMOVE p2p-wlan0-0"])
         assert not session.connected
     assert fake.open_groups == {}
+    # The peer is told first, on the group's own socket, by a frame addressed to it: the
+    # broadcast of P2P_GROUP_REMOVE alone can be lost (the peer then sits in the dead group).
+    farewell = ("p2p-wlan0-0", f"DEAUTHENTICATE {PEER_IFACE} reason=3")
+    removal = ("p2p-dev-wlan0", "P2P_GROUP_REMOVE p2p-wlan0-0")
+    assert fake.requests.index(farewell) < fake.requests.index(removal)
 
 
 def test_a_new_group_we_own_settles_before_it_is_removed(fake: FakeWpas) -> None:

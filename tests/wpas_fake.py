@@ -122,6 +122,7 @@ class FakeWpas:
         self._finding = False
         self._stop = False
         self.open_groups: dict[str, str] = {}  # ifname -> peer
+        self.farewells: set[str] = set()  # groups whose station was sent DEAUTHENTICATE
         for name in ("p2p-dev-wlan0", "wlan0"):
             self._bind(name)
         self._thread = threading.Thread(target=self._serve, name="fake-wpas", daemon=True)
@@ -205,6 +206,17 @@ class FakeWpas:
         self._socks[name] = s
         self._attached[name] = set()
         self._sel.register(s, selectors.EVENT_READ, name)
+
+    def _unbind(self, name: str) -> None:
+        s = self._socks.pop(name, None)
+        if s is None:
+            return
+        with contextlib.suppress(KeyError, ValueError):
+            self._sel.unregister(s)
+        s.close()
+        self._attached.pop(name, None)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.directory / name)
 
     def _send_event(self, text: str, sock: str) -> None:
         s = self._socks.get(sock)
@@ -340,8 +352,15 @@ class FakeWpas:
             if ifname not in self.open_groups:
                 return "FAIL\n"
             peer = self.open_groups.pop(ifname)
+            self._unbind(ifname)
             self.event(GROUP_REMOVED_GO.replace("p2p-wlan0-1", ifname))
-            self.event(STA_DISCONNECTED.replace(PEER, peer))
+            if ifname not in self.farewells:
+                self.event(STA_DISCONNECTED.replace(PEER, peer))
+            return "OK\n"
+        if cmd == "DEAUTHENTICATE" and sock in self.open_groups and len(words) >= 2:
+            # on a group interface's socket, as its owner: the station is told to go
+            self.farewells.add(sock)
+            self.event(STA_DISCONNECTED.replace(PEER, self.open_groups[sock]))
             return "OK\n"
         if cmd == "P2P_CONNECT":
             return self._connect(words)
@@ -377,6 +396,7 @@ class FakeWpas:
         self.open_groups[ifname] = peer.address
         self.event(INVITE_OK, after=peer.delay)
         if peer.we_go:
+            self._bind(ifname)  # the group interface's own control socket
             started = GROUP_STARTED_GO.replace("p2p-wlan0-1", ifname)
             self.event(started, after=peer.delay * 2)
             self.event(STA_CONNECTED.replace(PEER, peer.address), after=peer.delay * 3)

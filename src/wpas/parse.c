@@ -184,6 +184,9 @@ void wpas_parse_event(const char *msg, size_t n, wpas_event *ev)
     case WPAS_EV_DEVICE_LOST:
     case WPAS_EV_STA_CONNECTED:
     case WPAS_EV_STA_DISCONNECTED:
+        if ((ev->type == WPAS_EV_STA_CONNECTED || ev->type == WPAS_EV_STA_DISCONNECTED) &&
+            next_word(msg, n, &pos, &ws, &wl) && wl == 17)
+            ev->has_sta = wpas_parse_mac(msg + ws, 17, ev->sta);
         len = wpas_value(msg, n, "p2p_dev_addr", value, sizeof value);
         ev->has_peer = len == 17 && wpas_parse_mac(value, 17, ev->peer);
         if (ev->type == WPAS_EV_DEVICE_FOUND)

@@ -35,6 +35,8 @@ typedef struct {
     int persistent;           /* GROUP_STARTED: [PERSISTENT] */
     unsigned char peer[6];    /* p2p_dev_addr= (DEVICE_*, STA_*), go_dev_addr= (GROUP_STARTED) */
     int has_peer;
+    unsigned char sta[6];     /* STA_*: the station's (interface) address, the first word */
+    int has_sta;
     long status;              /* INVITATION_RESULT, FORMATION_FAILURE status=, -1 if none */
     char reason[32];          /* GROUP_REMOVED reason= */
     char name[64];            /* DEVICE_FOUND name='...' */

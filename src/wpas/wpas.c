@@ -617,15 +617,23 @@ static void on_event(const wpas_event *ev)
         }
         break;
     case WPAS_EV_STA_CONNECTED:
-        if (s != NULL && s->step == F_STATION && ev->has_peer && memcmp(ev->peer, s->peer, 6) == 0)
+        if (s != NULL && s->step == F_STATION && ev->has_peer && memcmp(ev->peer, s->peer, 6) == 0) {
+            if (ev->has_sta) {
+                memcpy(s->sta, ev->sta, 6);
+                s->sta_joined = 1;
+            }
             succeed(s);
+        }
         break;
     case WPAS_EV_STA_DISCONNECTED: /* as group owner: the peer left (the group may stay up) */
         for (o = G.objs; o != NULL; o = o->next)
-            if (o->kind == K_SESSION && o->link_up && o->we_go && ev->has_peer &&
+            if (o->kind == K_SESSION && o->we_go && ev->has_peer &&
                 memcmp(o->peer, ev->peer, 6) == 0) {
-                o->link_up = 0;
-                wpas_link_changed();
+                o->sta_joined = 0;
+                if (o->link_up) {
+                    o->link_up = 0;
+                    wpas_link_changed();
+                }
             }
         break;
     case WPAS_EV_GROUP_REMOVED:
@@ -690,6 +698,30 @@ static void service_lost(void)
     connection_lost();
 }
 
+/* Milliseconds between telling the peer that a group we own ends and removing the group. */
+#define FAREWELL_MS 200u
+
+/* Tell the peer that our group ends, by a deauthentication addressed to it (reason 3,
+ * "leaving"), before the group is removed (lock held; released during the request).
+ * P2P_GROUP_REMOVE only broadcasts that deauthentication as the group goes down, and a
+ * broadcast is neither acknowledged nor repeated: a peer that misses it stays in the old group
+ * until it notices, about 10 s, and ignores our invitations meanwhile. Addressed to it, the
+ * frame is acknowledged and repeated, and the peer ends its side at once (GO_ENDING_SESSION,
+ * 15-60 ms on the real stack). wpa_supplicant reports no event when the frame is out: the
+ * removal follows FAREWELL_MS later. */
+static void farewell(wobj *o)
+{
+    char ifname[64], cmd[64], mac[18], reply[64];
+    memcpy(ifname, o->ifname, sizeof ifname);
+    wpas_format_mac(o->sta, mac);
+    snprintf(cmd, sizeof cmd, "DEAUTHENTICATE %s reason=3", mac);
+    o->farewell = 1;
+    wpas_unlock();
+    (void)wpas_request_on(ifname, cmd, reply, sizeof reply); /* best effort */
+    wpas_lock();
+    o->settled = plat_now_ns() + (uint64_t)FAREWELL_MS * 1000000u;
+}
+
 /* One pass over the sessions: cancels, closes, deadlines, the next formation, and freeing.
  * Returns the time until the next deadline in ms (-1: none). Lock held. */
 static int work(void)
@@ -715,6 +747,11 @@ static int work(void)
                 int ms = (int)((o->settled - now) / 1000000u) + 1;
                 if (settle_wait < 0 || ms < settle_wait)
                     settle_wait = ms; /* the peer may still be finishing its side */
+            } else if (o->state == S_CLOSING && o->we_go && o->sta_joined && !o->farewell &&
+                       o->ifname[0] != '\0') {
+                farewell(o); /* then the removal below, once the peer is told */
+                again = 1;
+
             } else if (o->state == S_CLOSING) {
                 char ifname[64];
                 memcpy(ifname, o->ifname, sizeof ifname);

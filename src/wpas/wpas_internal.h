@@ -92,6 +92,9 @@ typedef struct wobj {
     int cancel;        /* WFDCancelOpenSession or the client's close asked to stop */
     uint64_t deadline; /* the formation's end (plat_now_ns) */
     uint64_t settled;  /* as group owner: its group is not removed before this (plat_now_ns) */
+    unsigned char sta[6]; /* as group owner: the peer's station address in our group */
+    int sta_joined;    /* ... and it is associated (AP-STA-CONNECTED, no DISCONNECTED since) */
+    int farewell;      /* the peer was told that the group ends (DEAUTHENTICATE sent) */
     DWORD error, reason;
 } wobj;
 

@@ -104,15 +104,23 @@ def our_groups(shell: Shell) -> list[str]:
     return sorted(name for name in out.split() if name.startswith("p2p-wlan0-"))
 
 
+def peer_groups(shell: Shell) -> list[str]:
+    """The peer's group interfaces (p2p-wlan1-N), in its network namespace."""
+    rc, out = shell.run("nsenter -t $(cat /tmp/peer-ns.pid) -n ip -o link show")
+    assert rc == 0, out
+    return sorted(set(re.findall(r"^\d+: (p2p-wlan1-\d+)[:@]", out, re.MULTILINE)))
+
+
 @pytest.fixture(autouse=True)
 def _nothing_left(shell: Shell) -> Iterator[None]:
-    """Every test leaves the stack as it found it: no group interface of ours, no client of the
-    backend left."""
+    """Every test leaves the stack as it found it: no group interface of ours, and none on the
+    peer (which must have been told that our group ended), so that each test starts clean."""
     yield
     deadline = time.monotonic() + 20
-    while our_groups(shell) and time.monotonic() < deadline:
+    while (our_groups(shell) or peer_groups(shell)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert our_groups(shell) == [], "a group interface was left behind"
+    assert peer_groups(shell) == [], "the peer is still in a group 20 s after the test"
 
 
 @pytest.fixture

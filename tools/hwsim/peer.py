@@ -1,7 +1,8 @@
 """The peer's side in tools/hwsim-test: a device that accepts.
 
 It keeps the peer's wpa_supplicant (B) discoverable (``P2P_LISTEN``, again after every group and
-every few seconds) and accepts pairing: a ``P2P-GO-NEG-REQUEST`` from A is answered with
+every few seconds, but never while it is in a group or forming one: a listen takes its one radio
+off the group's channel) and accepts pairing: a ``P2P-GO-NEG-REQUEST`` from A is answered with
 ``P2P_CONNECT <A> pbc persistent go_intent=0`` (the user pressing the button). Invitations to a
 stored group need nothing here: B runs with ``persistent_reconnect=1``. Every event B sees is
 written to the log, with the time.
@@ -66,6 +67,8 @@ def main() -> None:
     def listen() -> None:
         note(f"P2P_LISTEN -> {commands.request('P2P_LISTEN').strip()}")
 
+    groups: set[str] = set()  # the groups the peer is in
+    forming = False  # a group is being formed (negotiation or invitation accepted)
     listen()
     print("peer: ready", flush=True)
     events.s.settimeout(5.0)
@@ -73,14 +76,34 @@ def main() -> None:
         try:
             event = events.s.recv(65536).decode(errors="replace")
         except TimeoutError:
-            listen()  # stay discoverable (a listen ends with any other P2P activity)
+            # Stay discoverable (a listen ends with any other P2P activity), but not while in a
+            # group or forming one: a listen takes the one radio off the group's channel, and
+            # the peer would miss its group owner's frames (the end of the group among them).
+            if not groups and not forming:
+                listen()
             continue
         note(event)
+        began = re.search(r"P2P-GROUP-STARTED (\S+)", event)
+        removed = re.search(r"P2P-GROUP-REMOVED (\S+)", event)
         request = re.search(r"P2P-GO-NEG-REQUEST ([0-9a-f:]{17})", event)
+        if began:
+            groups.add(began.group(1))
+            forming = False
+        elif removed:
+            groups.discard(removed.group(1))
+            forming = False
+        elif re.search(r"P2P-INVITATION-ACCEPTED|P2P-GO-NEG-SUCCESS", event):
+            forming = True
+        elif re.search(r"P2P-GROUP-FORMATION-FAILURE|P2P-GO-NEG-FAILURE", event):
+            forming = False
         if request:
             cmd = f"P2P_CONNECT {request.group(1)} pbc persistent go_intent=0"
             note(f"{cmd} -> {commands.request(cmd).strip()}")
-        elif re.search(r"P2P-GROUP-REMOVED|P2P-GROUP-FORMATION-FAILURE|P2P-FIND-STOPPED", event):
+        elif (
+            not groups
+            and not forming
+            and re.search(r"P2P-GROUP-REMOVED|P2P-GROUP-FORMATION-FAILURE|P2P-FIND-STOPPED", event)
+        ):
             listen()
 
 

@@ -92,6 +92,14 @@ def peer_ctrl() -> Iterator[Ctrl]:
     ctrl.close()
 
 
+@pytest.fixture
+def own_ctrl() -> Iterator[Ctrl]:
+    """Our own wpa_supplicant's P2P device socket, for what a test sets beside the library."""
+    ctrl = Ctrl(os.path.join(_env("WIFIDIRECT_WPAS_CTRL"), "p2p-dev-wlan0"))
+    yield ctrl
+    ctrl.close()
+
+
 @pytest.fixture(scope="session")
 def shell() -> Shell:
     return Shell(_env("WIFIDIRECT_TEST_SHELL"))

@@ -3,7 +3,8 @@
 It keeps the peer's wpa_supplicant (B) discoverable (``P2P_LISTEN``, again after every group and
 every few seconds, but never while it is in a group or forming one: a listen takes its one radio
 off the group's channel) and accepts pairing: a ``P2P-GO-NEG-REQUEST`` from A is answered with
-``P2P_CONNECT <A> pbc persistent go_intent=0`` (the user pressing the button). Invitations to a
+``P2P_CONNECT <A> pbc persistent`` (the user pressing the button; the group owner intent is
+B's ``p2p_go_intent``, 0 from its configuration unless a test sets another). Invitations to a
 stored group need nothing here: B runs with ``persistent_reconnect=1``. Every event B sees is
 written to the log, with the time.
 
@@ -97,7 +98,7 @@ def main() -> None:
         elif re.search(r"P2P-GROUP-FORMATION-FAILURE|P2P-GO-NEG-FAILURE", event):
             forming = False
         if request:
-            cmd = f"P2P_CONNECT {request.group(1)} pbc persistent go_intent=0"
+            cmd = f"P2P_CONNECT {request.group(1)} pbc persistent"
             note(f"{cmd} -> {commands.request(cmd).strip()}")
         elif (
             not groups

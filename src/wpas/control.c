@@ -288,41 +288,63 @@ int32_t wpas_saves_config(void)
 
 /* ---- the persistent groups ("paired") --------------------------------------------------- */
 
-#define MAX_NETWORKS 64
-
-DWORD wpas_find_network(const unsigned char *peer, long *net_id, int *we_go)
+long wpas_persistent_groups(wpas_network *nets, unsigned char own[6])
 {
-    char reply[8192], cmd[64], list[2048];
-    wpas_network nets[MAX_NETWORKS];
-    unsigned char clients[16][6];
-    size_t count, i, k, nclients;
+    char reply[8192];
+    size_t count, i, kept = 0;
     long n;
-    unsigned char own[6];
     wpas_lock();
     memcpy(own, G.own, 6);
     wpas_unlock();
     n = wpas_request("LIST_NETWORKS", reply, sizeof reply);
     if (n < 0)
+        return -1;
+    count = wpas_parse_networks(reply, (size_t)n, nets, WPAS_MAX_NETWORKS);
+    if (count > WPAS_MAX_NETWORKS)
+        count = WPAS_MAX_NETWORKS;
+    for (i = 0; i < count; i++)
+        if (nets[i].persistent && nets[i].has_bssid)
+            nets[kept++] = nets[i];
+    return (long)kept;
+}
+
+long wpas_group_clients(long id, unsigned char clients[][6])
+{
+    char cmd[64], list[2048];
+    size_t count;
+    long n;
+    snprintf(cmd, sizeof cmd, "GET_NETWORK %ld p2p_client_list", id);
+    n = wpas_request(cmd, list, sizeof list);
+    if (n < 0)
+        return -1;
+    if (wpas_reply_failed(list, (size_t)n))
+        return 0;
+    count = wpas_parse_mac_list(list, (size_t)n, clients, WPAS_MAX_CLIENTS);
+    return (long)(count > WPAS_MAX_CLIENTS ? WPAS_MAX_CLIENTS : count);
+}
+
+DWORD wpas_find_network(const unsigned char *peer, long *net_id, int *we_go)
+{
+    wpas_network nets[WPAS_MAX_NETWORKS];
+    unsigned char clients[WPAS_MAX_CLIENTS][6], own[6];
+    long count, i, k, nclients;
+    count = wpas_persistent_groups(nets, own);
+    if (count < 0)
         return W_SERVICE_NOT_ACTIVE;
-    count = wpas_parse_networks(reply, (size_t)n, nets, MAX_NETWORKS);
-    if (count > MAX_NETWORKS)
-        count = MAX_NETWORKS;
     for (i = 0; i < count; i++) { /* we were the client: the group owner is the peer */
-        if (nets[i].persistent && nets[i].has_bssid && memcmp(nets[i].bssid, peer, 6) == 0) {
+        if (memcmp(nets[i].bssid, peer, 6) == 0) {
             *net_id = nets[i].id;
             *we_go = 0;
             return W_SUCCESS;
         }
     }
     for (i = 0; i < count; i++) { /* we were the group owner: the peer is in the client list */
-        if (!nets[i].persistent || !nets[i].has_bssid || memcmp(nets[i].bssid, own, 6) != 0)
+        if (memcmp(nets[i].bssid, own, 6) != 0)
             continue;
-        snprintf(cmd, sizeof cmd, "GET_NETWORK %ld p2p_client_list", nets[i].id);
-        n = wpas_request(cmd, list, sizeof list);
-        if (n < 0)
+        nclients = wpas_group_clients(nets[i].id, clients);
+        if (nclients < 0)
             return W_SERVICE_NOT_ACTIVE;
-        nclients = wpas_parse_mac_list(list, (size_t)n, clients, 16);
-        for (k = 0; k < nclients && k < 16; k++)
+        for (k = 0; k < nclients; k++)
             if (memcmp(clients[k], peer, 6) == 0) {
                 *net_id = nets[i].id;
                 *we_go = 1;

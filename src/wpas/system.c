@@ -56,8 +56,6 @@ int wpas_get_visible(const unsigned char *peer)
 
 /* ---- devices ------------------------------------------------------------------------------ */
 
-#define MAX_NETWORKS 64
-
 static void fill_device(wfdx_device *d, const unsigned char *peer, long net_id)
 {
     char cmd[64], mac[18], info[4096], value[32];
@@ -88,46 +86,30 @@ static void fill_device(wfdx_device *d, const unsigned char *peer, long net_id)
 
 DWORD wfdx_list_devices(wfdx_device *out, uint32_t capacity, uint32_t *count)
 {
-    char reply[8192], cmd[64], list[2048];
-    wpas_network nets[MAX_NETWORKS];
-    unsigned char peers[MAX_NETWORKS][6], clients[16][6], own[6];
-    long ids[MAX_NETWORKS];
-    size_t n_nets, i, k, m, npeers = 0;
-    long n;
+    wpas_network nets[WPAS_MAX_NETWORKS];
+    unsigned char peers[WPAS_MAX_NETWORKS][6], clients[WPAS_MAX_CLIENTS][6], own[6];
+    long ids[WPAS_MAX_NETWORKS], n_nets, i, k, nc;
+    size_t m, npeers = 0;
     uint32_t filled = 0;
     if (count == NULL || (out == NULL && capacity > 0))
         return W_INVALID_PARAMETER;
     wpas_init();
     if (!G.configured && wpas_configure(NULL) != 0)
         return W_SERVICE_NOT_ACTIVE;
-    wpas_lock();
-    memcpy(own, G.own, 6);
-    wpas_unlock();
-    n = wpas_request("LIST_NETWORKS", reply, sizeof reply);
-    if (n < 0)
+    n_nets = wpas_persistent_groups(nets, own);
+    if (n_nets < 0)
         return W_SERVICE_NOT_ACTIVE;
-    n_nets = wpas_parse_networks(reply, (size_t)n, nets, MAX_NETWORKS);
-    if (n_nets > MAX_NETWORKS)
-        n_nets = MAX_NETWORKS;
     for (i = 0; i < n_nets; i++) {
-        size_t nc = 0;
-        if (!nets[i].persistent || !nets[i].has_bssid)
-            continue;
         if (memcmp(nets[i].bssid, own, 6) != 0) { /* the peer owns the group */
             memcpy(clients[0], nets[i].bssid, 6);
             nc = 1;
-        } else { /* we own it: its clients are the peers */
-            snprintf(cmd, sizeof cmd, "GET_NETWORK %ld p2p_client_list", nets[i].id);
-            n = wpas_request(cmd, list, sizeof list);
-            if (n > 0 && !wpas_reply_failed(list, (size_t)n))
-                nc = wpas_parse_mac_list(list, (size_t)n, clients, 16);
-            if (nc > 16)
-                nc = 16;
+        } else { /* we own it: its clients are the peers (none known if it does not answer) */
+            nc = wpas_group_clients(nets[i].id, clients);
         }
         for (k = 0; k < nc; k++) { /* each peer once, in the order of the networks */
             for (m = 0; m < npeers && memcmp(peers[m], clients[k], 6) != 0; m++)
                 ;
-            if (m == npeers && npeers < MAX_NETWORKS) {
+            if (m == npeers && npeers < WPAS_MAX_NETWORKS) {
                 memcpy(peers[npeers], clients[k], 6);
                 ids[npeers] = nets[i].id;
                 npeers++;

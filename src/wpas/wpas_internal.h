@@ -135,6 +135,17 @@ void wpas_unlock(void);
 long wpas_request(const char *cmd, char *reply, size_t size);
 /* The same on another interface's socket (a group interface's STATUS). */
 long wpas_request_on(const char *ifname, const char *cmd, char *reply, size_t size);
+/* The persistent P2P groups wpa_supplicant stores (LIST_NETWORKS: those flagged
+ * [P2P-PERSISTENT] with a bssid), up to WPAS_MAX_NETWORKS into nets, and our own P2P device
+ * address into own: their number, or -1 when wpa_supplicant does not answer. A group whose
+ * bssid is ours is one we own; any other is owned by the peer at its bssid. */
+#define WPAS_MAX_NETWORKS 64
+long wpas_persistent_groups(wpas_network *nets, unsigned char own[6]);
+/* The peers stored as clients of the group with that network id (GET_NETWORK <id>
+ * p2p_client_list), up to WPAS_MAX_CLIENTS: their number (0 for none or FAIL), or -1 when
+ * wpa_supplicant does not answer. */
+#define WPAS_MAX_CLIENTS 16
+long wpas_group_clients(long id, unsigned char clients[][6]);
 /* The persistent group stored with that peer: 0 and its id and our role, W_NOT_FOUND, or
  * W_SERVICE_NOT_ACTIVE. */
 DWORD wpas_find_network(const unsigned char *peer, long *net_id, int *we_go);

@@ -120,6 +120,16 @@ static wobj *lookup(HANDLE h, int kind)
     return NULL;
 }
 
+/* The session a handle names, unless it failed, was closed or is being removed: a handle the
+ * API may still be called with (lock held). */
+static wobj *live_session(HANDLE h)
+{
+    wobj *s = lookup(h, K_SESSION);
+    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING || s->state == S_REMOVING)
+        return NULL;
+    return s;
+}
+
 static wobj *new_obj(int kind)
 {
     wobj *o = calloc(1, sizeof *o);
@@ -268,8 +278,8 @@ DWORD WINAPI WFDCancelOpenSession(HANDLE hsession)
     if (hsession == NULL)
         return W_INVALID_PARAMETER;
     wpas_lock();
-    s = lookup(hsession, K_SESSION);
-    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING || s->state == S_REMOVING) {
+    s = live_session(hsession);
+    if (s == NULL) {
         wpas_unlock();
         return W_INVALID_HANDLE;
     }
@@ -287,8 +297,8 @@ DWORD WINAPI WFDCloseSession(HANDLE hsession)
     if (hsession == NULL)
         return W_INVALID_PARAMETER;
     wpas_lock();
-    s = lookup(hsession, K_SESSION);
-    if (s == NULL || s->state == S_DONE || s->state == S_CLOSING || s->state == S_REMOVING) {
+    s = live_session(hsession);
+    if (s == NULL) {
         wpas_unlock();
         return W_INVALID_HANDLE;
     }

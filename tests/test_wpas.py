@@ -52,6 +52,21 @@ def open_sync(client: wifidirect.Client, address: str = PEER) -> wifidirect.Sess
     return client.open_session_sync(address, timeout=10)
 
 
+def open_in_thread(client: wifidirect.Client) -> tuple[threading.Thread, list[BaseException]]:
+    """A blocking open to PEER on a thread of its own; what it raises lands in the list."""
+    outcome: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            client.open_session_sync(PEER)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=open_it)
+    thread.start()
+    return thread, outcome
+
+
 # --- finding wpa_supplicant ------------------------------------------------------------------
 
 
@@ -329,16 +344,7 @@ def test_task_cancellation_cancels_the_formation(fake: FakeWpas) -> None:
 def test_closing_the_client_while_an_open_is_pending(fake: FakeWpas) -> None:
     fake.add_peer(PEER, behaviour="silent")
     client = wifidirect.Client("wpas")
-    outcome: list[BaseException] = []
-
-    def open_it() -> None:
-        try:
-            client.open_session_sync(PEER)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=open_it)
-    thread.start()
+    thread, outcome = open_in_thread(client)
     wait_until(lambda: bool(fake.commands("P2P_INVITE")))
     client.close()
     thread.join(5)
@@ -473,16 +479,7 @@ def test_wpa_supplicant_vanishing_mid_open(fake: FakeWpas) -> None:
     wpas.set_timeouts(formation=30, reply=0.2)
     client = wifidirect.Client("wpas")
     try:
-        outcome: list[BaseException] = []
-
-        def open_it() -> None:
-            try:
-                client.open_session_sync(PEER)
-            except BaseException as exc:
-                outcome.append(exc)
-
-        thread = threading.Thread(target=open_it)
-        thread.start()
+        thread, outcome = open_in_thread(client)
         wait_until(lambda: bool(fake.commands("P2P_INVITE")))
         fake.vanish()
         thread.join(10)

@@ -20,14 +20,15 @@ import argparse
 import contextlib
 import os
 import re
-import socket
 import statistics
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "real"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tools", "hwsim"))
+
+from wpactrl import Ctrl  # the real stack's control-socket client
 
 import wifidirect
 from wifidirect import wpas
@@ -37,17 +38,11 @@ class Monitor:
     """An ATTACHed control socket whose events are timestamped on arrival, on a thread."""
 
     def __init__(self, path: str) -> None:
-        self.local = tempfile.mktemp(prefix="bench-", dir="/tmp")
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.s.bind(self.local)
-        self.s.connect(path)
-        self.s.settimeout(5)
-        self.s.send(b"ATTACH")
-        while not self.s.recv(4096).startswith(b"OK"):
-            pass
+        self.ctrl = Ctrl(path, timeout=5)
+        assert self.ctrl.request("ATTACH").startswith("OK")
         self.events: list[tuple[float, str]] = []
         self.lock = threading.Lock()
-        self.s.settimeout(0.2)
+        self.ctrl.s.settimeout(0.2)
         self.stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -55,7 +50,7 @@ class Monitor:
     def _run(self) -> None:
         while not self.stop:
             try:
-                data = self.s.recv(65536)
+                data = self.ctrl.s.recv(65536)
             except TimeoutError:
                 continue
             now = time.perf_counter()
@@ -73,24 +68,19 @@ class Monitor:
         self.stop = True
         self.thread.join()
         with contextlib.suppress(OSError):
-            self.s.send(b"DETACH")
-        self.s.close()
-        os.unlink(self.local)
+            self.ctrl.s.send(b"DETACH")
+        self.ctrl.close()
 
 
 def request(path: str, cmd: str) -> float:
     """One request's round trip in seconds."""
-    local = tempfile.mktemp(prefix="bench-", dir="/tmp")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
-        s.bind(local)
-        s.connect(path)
-        s.settimeout(5)
+    ctrl = Ctrl(path, timeout=5)
+    try:
         started = time.perf_counter()
-        s.send(cmd.encode())
-        s.recv(65536)
-        elapsed = time.perf_counter() - started
-    os.unlink(local)
-    return elapsed
+        ctrl.request(cmd)
+        return time.perf_counter() - started
+    finally:
+        ctrl.close()
 
 
 def main() -> int:

@@ -7,14 +7,18 @@ from __future__ import annotations
 import os
 import re
 import socket
-import tempfile
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 import wifidirect
 from wifidirect import wpas
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "hwsim"))
+from wpactrl import Ctrl  # the real stack's control-socket client
 
 pytestmark = pytest.mark.real_stack
 
@@ -24,28 +28,6 @@ def _env(name: str) -> str:
     if not value:
         pytest.fail(f"${name} is not set: run these tests with tools/hwsim-test", pytrace=False)
     return value
-
-
-class Ctrl:
-    """A control-socket client of the peer's wpa_supplicant."""
-
-    def __init__(self, path: str) -> None:
-        self.local = tempfile.mktemp(prefix="t-", dir="/tmp")
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.s.bind(self.local)
-        self.s.connect(path)
-
-    def request(self, cmd: str, timeout: float = 10.0) -> str:
-        self.s.settimeout(timeout)
-        self.s.send(cmd.encode())
-        while True:
-            reply = self.s.recv(65536).decode(errors="replace")
-            if not reply.startswith("<"):
-                return reply
-
-    def close(self) -> None:
-        self.s.close()
-        os.unlink(self.local)
 
 
 class Shell:

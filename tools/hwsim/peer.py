@@ -14,33 +14,10 @@ written to the log, with the time.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import socket
-import tempfile
 import time
 
-
-class Ctrl:
-    """A wpa_supplicant control-socket client (one bound datagram socket)."""
-
-    def __init__(self, path: str) -> None:
-        self.local = tempfile.mktemp(prefix="peer-", dir="/tmp")
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.s.bind(self.local)
-        self.s.connect(path)
-
-    def request(self, cmd: str, timeout: float = 5.0) -> str:
-        self.s.settimeout(timeout)
-        self.s.send(cmd.encode())
-        while True:
-            reply = self.s.recv(65536).decode(errors="replace")
-            if not reply.startswith("<"):
-                return reply
-
-    def close(self) -> None:
-        self.s.close()
-        os.unlink(self.local)
+from wpactrl import Ctrl  # beside this script
 
 
 def main() -> None:
@@ -50,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     for _ in range(300):
         try:
-            events, commands = Ctrl(args.ctrl), Ctrl(args.ctrl)
+            events, commands = Ctrl(args.ctrl, 5.0), Ctrl(args.ctrl, 5.0)
             if commands.request("PING", 1).startswith("PONG"):
                 break
         except OSError:

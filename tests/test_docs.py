@@ -158,18 +158,25 @@ def test_changelog_has_this_version() -> None:
 # --- the stubs of the compiled modules ----------------------------------------------------------
 
 
-def stub_members(module: str) -> dict[str, int | None]:
-    """Names declared in the stub's `_Lib` class -> parameter count (None for constants)."""
+def _stub_class(module: str, name: str) -> ast.ClassDef:
     source = Path(wifidirect.__file__).with_name(f"{module}.pyi")
     tree = ast.parse(source.read_text(encoding="utf-8"))
-    lib = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "_Lib")
+    return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
+
+
+def stub_members(module: str) -> dict[str, int | None]:
+    """Names declared in the stub's `_Lib` class and the shared `_wfd.WfdLib` it derives from
+    -> parameter count (None for constants)."""
+    lib = _stub_class(module, "_Lib")
+    classes = [_stub_class("_wfd", b.id) for b in lib.bases if isinstance(b, ast.Name)] + [lib]
     members: dict[str, int | None] = {}
-    for node in lib.body:
-        if isinstance(node, ast.FunctionDef) and not node.name.startswith("__"):
-            args = node.args
-            members[node.name] = len(args.posonlyargs) + len(args.args)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            members[node.target.id] = None
+    for cls in classes:
+        for node in cls.body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("__"):
+                args = node.args
+                members[node.name] = len(args.posonlyargs) + len(args.args)
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                members[node.target.id] = None
     return members
 
 
@@ -225,7 +232,7 @@ def test_stub_matches_the_compiled_module(module: str) -> None:
 def test_the_stubs_are_shipped_beside_the_modules() -> None:
     package = Path(wifidirect.__file__).parent
     assert (package / "py.typed").exists()
-    for stub in ("_wfdsim.pyi", "_wlanapi.pyi", "_wpas.pyi"):
+    for stub in ("_wfd.pyi", "_wfdsim.pyi", "_wlanapi.pyi", "_wpas.pyi"):
         assert (package / stub).exists(), stub
     assert _native.BACKENDS == {
         "wlanapi": "wifidirect._wlanapi",

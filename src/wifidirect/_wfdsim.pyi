@@ -4,11 +4,12 @@
 # include/callbacks.h) are reached through __getattr__ as Any, since they change with the core.
 # tests/test_docs.py checks these names against the headers and the compiled module.
 # Names and parameters are the Windows SDK's.
-# ruff: noqa: N802, N803
 
 from typing import Any, Final, final
 
 from _cffi_backend import FFI, _CDataBase
+
+from ._wfd import WfdLib
 
 #: A pointer argument: a cdata pointer, or None for NULL.
 _Ptr = _CDataBase | None
@@ -19,40 +20,7 @@ ffi: Final[FFI]
 lib: Final[_Lib]
 
 @final
-class _Lib:
-    # --- include/wfd.h ---------------------------------------------------------------------
-    WFD_API_VERSION: Final[int]
-    WFD_API_VERSION_1_0: Final[int]
-    @staticmethod
-    def WFDOpenHandle(
-        dwClientVersion: int, pdwNegotiatedVersion: _Ptr, phClientHandle: _Ptr, /
-    ) -> int: ...
-    @staticmethod
-    def WFDCloseHandle(hClientHandle: _Ptr, /) -> int: ...
-    @staticmethod
-    def WFDStartOpenSession(
-        hClientHandle: _Ptr,
-        pDeviceAddress: _Ptr,
-        pvContext: _Ptr,
-        pfnCallback: _Ptr,
-        phSessionHandle: _Ptr,
-        /,
-    ) -> int: ...
-    @staticmethod
-    def WFDCancelOpenSession(hSessionHandle: _Ptr, /) -> int: ...
-    @staticmethod
-    def WFDOpenLegacySession(
-        hClientHandle: _Ptr,
-        pLegacyMacAddress: _Ptr,
-        phSessionHandle: _Ptr,
-        pGuidSessionInterface: _Ptr,
-        /,
-    ) -> int: ...
-    @staticmethod
-    def WFDCloseSession(hSessionHandle: _Ptr, /) -> int: ...
-    @staticmethod
-    def WFDUpdateDeviceVisibility(pDeviceAddress: _Ptr, /) -> int: ...
-
+class _Lib(WfdLib):  # the seven WFD functions: _wfd.pyi
     # --- build_ffi.py: the package version compiled into the module --------------------------
     @staticmethod
     def wifidirect_module_version() -> _CDataBase: ...  # const char *

@@ -3,11 +3,12 @@
 # interface, and its own calls (include/wpas.h). The facade's private helpers (include/shim.h,
 # include/backend.h, include/callbacks.h) are reached through __getattr__ as Any.
 # tests/test_docs.py checks these names against the headers and the compiled module.
-# ruff: noqa: N802, N803
 
 from typing import Any, Final, final
 
 from _cffi_backend import FFI, _CDataBase
+
+from ._wfd import WfdLib
 
 #: A pointer argument: a cdata pointer, or None for NULL.
 _Ptr = _CDataBase | None
@@ -18,40 +19,7 @@ ffi: Final[FFI]
 lib: Final[_Lib]
 
 @final
-class _Lib:
-    # --- include/wfd.h ---------------------------------------------------------------------
-    WFD_API_VERSION: Final[int]
-    WFD_API_VERSION_1_0: Final[int]
-    @staticmethod
-    def WFDOpenHandle(
-        dwClientVersion: int, pdwNegotiatedVersion: _Ptr, phClientHandle: _Ptr, /
-    ) -> int: ...
-    @staticmethod
-    def WFDCloseHandle(hClientHandle: _Ptr, /) -> int: ...
-    @staticmethod
-    def WFDStartOpenSession(
-        hClientHandle: _Ptr,
-        pDeviceAddress: _Ptr,
-        pvContext: _Ptr,
-        pfnCallback: _Ptr,
-        phSessionHandle: _Ptr,
-        /,
-    ) -> int: ...
-    @staticmethod
-    def WFDCancelOpenSession(hSessionHandle: _Ptr, /) -> int: ...
-    @staticmethod
-    def WFDOpenLegacySession(
-        hClientHandle: _Ptr,
-        pLegacyMacAddress: _Ptr,
-        phSessionHandle: _Ptr,
-        pGuidSessionInterface: _Ptr,
-        /,
-    ) -> int: ...
-    @staticmethod
-    def WFDCloseSession(hSessionHandle: _Ptr, /) -> int: ...
-    @staticmethod
-    def WFDUpdateDeviceVisibility(pDeviceAddress: _Ptr, /) -> int: ...
-
+class _Lib(WfdLib):  # the seven WFD functions: _wfd.pyi
     # --- include/wpas.h: the backend's own calls -------------------------------------------
     @staticmethod
     def wpas_configure(ctrl_dir: _Str, /) -> int: ...

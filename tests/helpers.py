@@ -37,9 +37,8 @@ def add_fast_and_slow() -> None:
     sim.add_peer(SLOW, name="slow", latency=60.0)
 
 
-def in_thread(target: Callable[[], object], timeout: float = 30.0) -> list[object]:
-    """Run ``target`` in a thread and join it; a hang fails the test instead of hanging it.
-    Returns ``[result]`` or ``[exception]``."""
+def start_in_thread(target: Callable[[], object]) -> tuple[threading.Thread, list[object]]:
+    """Start ``target`` in a thread of its own; the list gets its result or its exception."""
     outcome: list[object] = []
 
     def run() -> None:
@@ -50,6 +49,13 @@ def in_thread(target: Callable[[], object], timeout: float = 30.0) -> list[objec
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
+    return thread, outcome
+
+
+def in_thread(target: Callable[[], object], timeout: float = 30.0) -> list[object]:
+    """Run ``target`` in a thread and join it; a hang fails the test instead of hanging it.
+    Returns ``[result]`` or ``[exception]``."""
+    thread, outcome = start_in_thread(target)
     thread.join(timeout)
     assert not thread.is_alive(), f"{target} did not return within {timeout} s"
     return outcome

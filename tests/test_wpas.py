@@ -12,13 +12,13 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import start_in_thread
 from wpas_fake import OWN, PEER, PEER_IFACE, FakeWpas, wait_until
 
 import wifidirect
@@ -50,21 +50,6 @@ def fake(ctrl_dir: Path) -> Iterator[FakeWpas]:
 
 def open_sync(client: wifidirect.Client, address: str = PEER) -> wifidirect.Session:
     return client.open_session_sync(address, timeout=10)
-
-
-def open_in_thread(client: wifidirect.Client) -> tuple[threading.Thread, list[BaseException]]:
-    """A blocking open to PEER on a thread of its own; what it raises lands in the list."""
-    outcome: list[BaseException] = []
-
-    def open_it() -> None:
-        try:
-            client.open_session_sync(PEER)
-        except BaseException as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=open_it)
-    thread.start()
-    return thread, outcome
 
 
 # --- finding wpa_supplicant ------------------------------------------------------------------
@@ -344,7 +329,7 @@ def test_task_cancellation_cancels_the_formation(fake: FakeWpas) -> None:
 def test_closing_the_client_while_an_open_is_pending(fake: FakeWpas) -> None:
     fake.add_peer(PEER, behaviour="silent")
     client = wifidirect.Client("wpas")
-    thread, outcome = open_in_thread(client)
+    thread, outcome = start_in_thread(lambda: client.open_session_sync(PEER))
     wait_until(lambda: bool(fake.commands("P2P_INVITE")))
     client.close()
     thread.join(5)
@@ -479,7 +464,7 @@ def test_wpa_supplicant_vanishing_mid_open(fake: FakeWpas) -> None:
     wpas.set_timeouts(formation=30, reply=0.2)
     client = wifidirect.Client("wpas")
     try:
-        thread, outcome = open_in_thread(client)
+        thread, outcome = start_in_thread(lambda: client.open_session_sync(PEER))
         wait_until(lambda: bool(fake.commands("P2P_INVITE")))
         fake.vanish()
         thread.join(10)

@@ -3,9 +3,12 @@ simulator, which defines them once), and addresses the tests configure themselve
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
+import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -59,6 +62,17 @@ def in_thread(target: Callable[[], object], timeout: float = 30.0) -> list[objec
     thread.join(timeout)
     assert not thread.is_alive(), f"{target} did not return within {timeout} s"
     return outcome
+
+
+async def cancel_after(task: asyncio.Future[Any], delay: float) -> float:
+    """Let ``task`` run ``delay`` seconds, cancel it and await its end, which must be
+    ``CancelledError``: the seconds from the cancel to that end."""
+    await asyncio.sleep(delay)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return time.monotonic() - started
 
 
 def under_wine() -> bool:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from helpers import SLOW, TV, in_thread, settle
+from helpers import SLOW, TV, cancel_after, in_thread, settle
 
 import wifidirect
 from wifidirect import _opens, sim
@@ -95,13 +95,7 @@ def test_a_cancelled_task_gives_up_after_the_bound(caplog: pytest.LogCaptureFixt
     client = wifidirect.Client()
 
     async def main() -> float:
-        task = asyncio.ensure_future(client.open_session(SLOW))
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        return time.monotonic() - started
+        return await cancel_after(asyncio.ensure_future(client.open_session(SLOW)), 0.05)
 
     assert asyncio.run(main()) < 2
     assert "giving up" in caplog.text

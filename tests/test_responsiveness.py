@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from helpers import PRINTER, SLOW, TV, settle
+from helpers import PRINTER, SLOW, TV, cancel_after, settle
 
 import wifidirect
 from wifidirect import sim
@@ -170,13 +170,7 @@ def test_a_cancelled_slow_legacy_open_returns_at_once_and_closes_what_opened() -
     client = wifidirect.Client()
 
     async def main() -> float:
-        task = asyncio.ensure_future(client.open_legacy_session(PRINTER))
-        await asyncio.sleep(0.05)
-        started = time.monotonic()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        return time.monotonic() - started
+        return await cancel_after(asyncio.ensure_future(client.open_legacy_session(PRINTER)), 0.05)
 
     assert asyncio.run(main()) < 0.25
     stats = settle()  # the legacy call returned meanwhile; its session was closed

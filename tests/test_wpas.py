@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import start_in_thread
+from helpers import cancel_after, start_in_thread
 from wpas_fake import OWN, PEER, PEER_IFACE, FakeWpas, wait_until
 
 import wifidirect
@@ -316,11 +316,7 @@ def test_task_cancellation_cancels_the_formation(fake: FakeWpas) -> None:
 
     async def main() -> None:
         async with wifidirect.Client("wpas") as client:
-            task = asyncio.ensure_future(client.open_session(PEER))
-            await asyncio.sleep(0.1)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
+            await cancel_after(asyncio.ensure_future(client.open_session(PEER)), 0.1)
 
     asyncio.run(main())
     assert fake.commands("P2P_INVITE") and fake.commands("P2P_CANCEL")

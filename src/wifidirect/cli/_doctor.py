@@ -74,7 +74,7 @@ def _backend_checks(checks: list[Check]) -> str | None:
 
 def _wpas_checks(checks: list[Check]) -> bool:
     """The wpa_supplicant the wpas backend uses, and whether it keeps pairings."""
-    ffi, lib = _native.wpas_module()
+    _, lib = _native.wpas_module()
     checks.append(Check("wpa_supplicant", OK, _native.wpas_why(_native.wpas_module_raw())))
     saves = lib.wpas_saves_config()
     if saves == 1:
@@ -88,7 +88,6 @@ def _wpas_checks(checks: list[Check]) -> bool:
                 "restarts; set update_config=1 in its configuration file to keep them",
             )
         )
-    del ffi
     return True
 
 

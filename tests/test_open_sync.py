@@ -6,7 +6,7 @@ import contextlib
 import threading
 
 import pytest
-from helpers import FAST, PROJECTOR, SLOW, TV, add_fast_and_slow, settle
+from helpers import FAST, PROJECTOR, SLOW, TV, add_fast_and_slow, in_thread, settle
 
 import wifidirect
 from wifidirect import _opens, sim
@@ -77,6 +77,27 @@ def test_many_threads_share_one_client() -> None:
     assert errors == []
     stats = settle()
     assert stats.callbacks_delivered == 400 and stats.sessions == 0
+
+
+def test_a_close_between_registering_and_starting_an_open_does_not_strand_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A signal handler that closes the client can run right after the open registered and
+    # before its native start: the close forgets the open (it never started), and the opener
+    # must then get ClosedError, not wait for a completion that will never come.
+    add_fast_and_slow()
+    client = wifidirect.Client()
+    start = _opens.Open.start
+
+    def close_first(op: _opens.Open) -> None:
+        client.close()
+        start(op)
+
+    monkeypatch.setattr(_opens.Open, "start", close_first)
+    [outcome] = in_thread(lambda: client.open_session_sync(FAST), timeout=10)
+    assert isinstance(outcome, wifidirect.ClosedError), outcome
+    stats = settle()
+    assert (stats.pending_opens, stats.sessions, stats.clients) == (0, 0, 0)
 
 
 def test_close_from_another_thread_releases_blocked_opener() -> None:

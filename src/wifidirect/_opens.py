@@ -228,7 +228,9 @@ class Open:
     # -- waiting ------------------------------------------------------------------------
 
     def wait(self, timeout: float | None) -> bool:
-        """Block until the completion is in (``timeout`` seconds at most): whether it is."""
+        """Block until the completion is in, or the open is forgotten (never started, and never
+        will be: its client's close came first), ``timeout`` seconds at most: whether the
+        completion is in."""
         waiter = self.waiter
         if waiter is None:
             new = threading.Lock()
@@ -237,8 +239,9 @@ class Open:
                 if self.waiter is None:
                     self.waiter = new
                 waiter = self.waiter
-        # Installed first, checked second: the hook reads `waiter` after C set `completed`.
-        if not self.c.completed and _acquire(waiter, timeout):
+        # Installed first, checked second: the hook reads `waiter` after C set `completed`, and
+        # _forget() after it set CLOSED (a close may forget the open before this thread waits).
+        if not self.c.completed and self.owner is not CLOSED and _acquire(waiter, timeout):
             waiter.release()  # let every other waiter through too
         return bool(self.c.completed)
 
@@ -481,7 +484,8 @@ def open_sync(
     try:
         op.register()
         op.start()
-        if op.wait(limit) or op.abort():
+        # (not waiting any more: the client's close took the open; adopt says so)
+        if op.wait(limit) or op.owner not in _WAITING or op.abort():
             return op.adopt(make, public)
     except BaseException:  # to the last step: an open is never left without an owner
         op.abandon()
